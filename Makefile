@@ -1,0 +1,43 @@
+# Two commands do everything on a fresh machine with only python3: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXTRAS ?= dev,cli,speedups
+
+.PHONY: install demo test pytest lint typecheck fmt sim bench bench-quick clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m aiodji.demo
+
+test: lint typecheck pytest
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check aiodji tests benchmarks
+	$(BIN)/ruff format --check aiodji tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff format aiodji tests benchmarks
+	$(BIN)/ruff check --fix aiodji tests benchmarks
+
+sim: $(STAMP)
+	$(BIN)/python -m aiodji.sim --port 8080
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

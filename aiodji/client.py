@@ -1,0 +1,336 @@
+"""The async Client: one aiohttp pool + one limiter, namespaces, scoped views, raw responses."""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+import ssl as ssl_module
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+import aiohttp
+import attrs
+
+from aiodji.config import ClientConfig, ConfigError, RateLimit, Timeouts
+from aiodji.errors import InvalidArgumentError, ResponseValidationError
+from aiodji.limiter import Limiter
+from aiodji.resources import Converters, Livestream
+from aiodji.resources._base import require_text
+from aiodji.retry import RetryPolicy
+from aiodji.serde import SerdeError
+from aiodji.transport import CallOptions, RawResponse, Transport
+
+__all__ = ["APIResponse", "Client"]
+
+T = TypeVar("T")
+
+# Set by ``with_raw_response`` around one method call; the Client appends each reply to it.
+_RAW_SINK: contextvars.ContextVar[list[RawResponse] | None] = contextvars.ContextVar(
+    "aiodji_raw_sink", default=None
+)
+
+
+class Client:
+    """The FlightHub 2 OpenAPI client.
+
+    ``async with aiodji.Client(token=..., region="cn") as dji: ...``. Every argument falls back
+    to an environment variable (``AIODJI_TOKEN``, ``AIODJI_BASE_URL``, ``AIODJI_REGION``,
+    ``AIODJI_PROJECT_UUID``). The Client may be built outside a running loop; its aiohttp
+    session is created inside the loop on ``__aenter__`` or first use, and closed by
+    ``__aexit__`` / :meth:`close`. A ``session=`` passed in is never closed by aiodji.
+
+    Concurrency: any number of calls may be awaited at once (``asyncio.gather``); they queue in
+    the Client's limiter (``max_connections`` at a time, ``rate_limit`` per second, a shared
+    pause on 429), never in aiohttp's pool, so queued calls never time out.
+    """
+
+    _transport: Transport
+    _options: CallOptions
+    _owner: bool
+
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        region: str | None = None,
+        base_url: str | None = None,
+        project_uuid: str | None = None,
+        language: str | None = None,
+        timeout: float | Timeouts | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limit: float | RateLimit | None = None,
+        max_connections: int | None = None,
+        session: aiohttp.ClientSession | None = None,
+        ssl: ssl_module.SSLContext | bool | str | None = None,
+        allow_insecure_http: bool = False,
+        max_response_bytes: int | None = None,
+    ) -> None:
+        config = ClientConfig.build(
+            token=token,
+            region=region,
+            base_url=base_url,
+            project_uuid=project_uuid,
+            language=language,
+            timeouts=timeout,
+            retry=retry,
+            max_retries=max_retries,
+            rate_limit=rate_limit,
+            max_connections=max_connections,
+            allow_insecure_http=allow_insecure_http,
+            max_response_bytes=max_response_bytes,
+            ssl=ssl,
+        )
+        self._transport = Transport(config, session)
+        self._options = CallOptions(
+            timeouts=config.timeouts,
+            retry=config.retry,
+            project_uuid=config.project_uuid,
+            language=config.language,
+        )
+        self._owner = True
+
+    @classmethod
+    def _view(cls, transport: Transport, options: CallOptions) -> Client:
+        view = cls.__new__(cls)
+        view._transport = transport
+        view._options = options
+        view._owner = False
+        return view
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def __aenter__(self) -> Client:
+        self._transport.session()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the connection pool (a view leaves the shared pool to its Client)."""
+        if self._owner:
+            await self._transport.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._transport.closed
+
+    def __repr__(self) -> str:
+        project = f", project_uuid={self.project_uuid!r}" if self.project_uuid else ""
+        return f"<aiodji.Client base_url={self.base_url!r}{project}>"
+
+    # -- configuration and views -----------------------------------------------------------
+    @property
+    def config(self) -> ClientConfig:
+        return self._transport.config
+
+    @property
+    def base_url(self) -> str:
+        return self._transport.config.base_url
+
+    @property
+    def project_uuid(self) -> str | None:
+        return self._options.project_uuid
+
+    @property
+    def limiter(self) -> Limiter:
+        """The Client-wide limiter shared by every view (``.rate``, ``.stats``)."""
+        return self._transport.limiter
+
+    def project(self, project_uuid: str) -> Client:
+        """A view scoped to one project: sends ``X-Project-Uuid``; same pool and limiter."""
+        require_text("project_uuid", project_uuid)
+        return Client._view(self._transport, attrs.evolve(self._options, project_uuid=project_uuid))
+
+    def with_options(
+        self,
+        *,
+        timeout: float | Timeouts | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        project_uuid: str | None = None,
+        language: str | None = None,
+    ) -> Client:
+        """A view with other per-call settings; it shares the pool and the limiter."""
+        options = self._options
+        if isinstance(timeout, int | float):
+            timeout = Timeouts(
+                connect=min(float(timeout), options.timeouts.connect), read=float(timeout)
+            )
+        new_retry = retry or options.retry
+        if max_retries is not None:
+            if max_retries < 0:
+                raise ConfigError("max_retries must be 0 or more")
+            new_retry = attrs.evolve(new_retry, max_retries=max_retries)
+        if language is not None and language not in ("zh", "en"):
+            raise ConfigError(f"language must be 'zh' or 'en', got {language!r}")
+        if project_uuid is not None:
+            require_text("project_uuid", project_uuid)
+        return Client._view(
+            self._transport,
+            CallOptions(
+                timeouts=timeout or options.timeouts,
+                retry=new_retry,
+                project_uuid=project_uuid or options.project_uuid,
+                language=language or options.language,
+            ),
+        )
+
+    @functools.cached_property
+    def with_raw_response(self) -> RawResponseView:
+        """``await dji.with_raw_response.converters.list()`` → :class:`APIResponse`."""
+        return RawResponseView(self)
+
+    # -- namespaces ------------------------------------------------------------------------
+    @functools.cached_property
+    def converters(self) -> Converters:
+        """Stream converters (project-scoped); also ``dji.livestream.converters``."""
+        return Converters(self)
+
+    @functools.cached_property
+    def livestream(self) -> Livestream:
+        return Livestream(self)
+
+    # -- calls -----------------------------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        project_uuid: str | None = None,
+    ) -> Any:
+        """The low-level call for anything not wrapped: same headers, limiter, retries, errors.
+
+        ``path`` is an API path such as ``/openapi/v0.1/system_status`` (the prefix is added when
+        missing). Returns the envelope's ``data`` (None when absent).
+        """
+        return await self._call(
+            method, path, json=json, params=params, project_uuid=project_uuid, parse=_identity
+        )
+
+    def _project_for(self, project_uuid: str | None, area: str) -> str:
+        """The project of a project-scoped call, or a clear error before any request."""
+        project = project_uuid or self._options.project_uuid
+        if not project:
+            raise ConfigError(
+                f"{area} are project-scoped: use dji.project(uuid).{area} or pass project_uuid="
+            )
+        return require_text("project_uuid", project)
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        parse: Callable[[Any], T],
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        project_uuid: str | None = None,
+    ) -> T:
+        raw = await self._transport.send(
+            method, path, self._options, params=params, json=json, project_uuid=project_uuid
+        )
+        sink = _RAW_SINK.get()
+        if sink is not None:
+            sink.append(raw)
+        try:
+            return parse(raw.data)
+        except SerdeError as exc:
+            raise ResponseValidationError(
+                f"the reply does not fit the expected shape: {type(exc).__name__}: {exc}",
+                body=raw.body,
+                status_code=raw.status,
+                method=raw.method,
+                path=raw.path,
+                request_id=raw.request_id,
+                attempts=raw.attempts,
+            ) from None
+
+
+def _identity(data: Any) -> Any:
+    return data
+
+
+class APIResponse(Generic[T]):
+    """A call's raw reply: ``status``, ``headers``, ``request_id``, ``attempts``, ``body``,
+    and ``parse()`` for the model. ``responses`` lists every HTTP reply when a method made
+    several (a multi-page ``list()``)."""
+
+    def __init__(
+        self,
+        responses: list[RawResponse],
+        result: T | None,
+        error: ResponseValidationError | None,
+    ) -> None:
+        self.responses = responses
+        self._result = result
+        self._error = error
+        last = responses[-1]
+        self.status = last.status
+        self.headers = last.headers
+        self.request_id = last.request_id
+        self.attempts = last.attempts
+        self.body = last.body
+        self.elapsed = last.elapsed
+
+    def parse(self) -> T:
+        """The structured result; raises ResponseValidationError if the reply did not fit."""
+        if self._error is not None:
+            raise self._error
+        return self._result  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        return (
+            f"<APIResponse status={self.status} request_id={self.request_id} "
+            f"attempts={self.attempts}>"
+        )
+
+
+class RawResponseView:
+    """``dji.with_raw_response.<namespace>.<method>(...)`` → :class:`APIResponse`."""
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        if inspect.iscoroutinefunction(attr):
+            return _raw_method(attr)
+        if callable(attr):  # project(...), with_options(...): keep the raw view on the result
+            return lambda *a, **kw: RawResponseView(attr(*a, **kw))
+        if attr is None or isinstance(attr, str | int | float | bool):
+            return attr
+        return RawResponseView(attr)
+
+
+def _raw_method(
+    method: Callable[..., Awaitable[Any]],
+) -> Callable[..., Awaitable[APIResponse[Any]]]:
+    @functools.wraps(method)
+    async def call(*args: Any, **kwargs: Any) -> APIResponse[Any]:
+        sink: list[RawResponse] = []
+        token = _RAW_SINK.set(sink)
+        error: ResponseValidationError | None = None
+        result: Any = None
+        try:
+            result = await method(*args, **kwargs)
+        except ResponseValidationError as exc:
+            if not sink:
+                raise
+            error = exc
+        finally:
+            _RAW_SINK.reset(token)
+        if not sink:
+            raise InvalidArgumentError(f"{method.__qualname__} made no API call")
+        return APIResponse(sink, result, error)
+
+    return call

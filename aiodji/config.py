@@ -1,0 +1,212 @@
+"""Client configuration: a frozen, validated snapshot of kwargs and ``AIODJI_*`` env vars."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import ssl as ssl_module
+from collections.abc import Mapping
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import attrs
+from attrs import field, frozen
+
+from aiodji.errors import DJIError
+from aiodji.retry import RetryPolicy
+
+__all__ = [
+    "REGION_BASE_URLS",
+    "ClientConfig",
+    "ConfigError",
+    "RateLimit",
+    "Timeouts",
+]
+
+# API.md §1.1: cn and us are documented; eu is seen in third-party code only.
+REGION_BASE_URLS: dict[str, str] = {
+    "cn": "https://es-flight-api-cn.djigate.com",
+    "us": "https://es-flight-api-us.djigate.com",
+    "eu": "https://es-flight-api-eu.djigate.com",
+}
+DEFAULT_REGION = "cn"
+API_PREFIX = "/openapi/v0.1"
+
+Language = Literal["zh", "en"]
+
+
+class ConfigError(DJIError, ValueError):
+    """The Client's configuration is unusable (missing token, bad URL, bad option)."""
+
+
+@frozen
+class Timeouts:
+    """Per-attempt timeouts in seconds. ``connect`` covers DNS + TCP + TLS, ``read`` each socket
+    read. ``total`` (off by default) bounds a whole attempt; time queued in aiodji's limiter never
+    counts (DESIGN rule 1)."""
+
+    connect: float = 10.0
+    read: float = 30.0
+    total: float | None = None
+
+
+@frozen
+class RateLimit:
+    """The Client-wide request gate.
+
+    ``rate``: requests per second, or None for adaptive (FlightHub 2 publishes no limit: the Client
+    starts unthrottled and settles just under the rate at which the server answers 429).
+    ``burst``: requests allowed at once above the steady rate (default: 20 ms worth of
+    ``rate``, at least 1).
+    """
+
+    rate: float | None = None
+    burst: int | None = None
+    adaptive: bool = True
+
+
+def _mask_token(token: str) -> str:
+    return "'***'" if token else "''"
+
+
+def is_loopback_host(host: str) -> bool:
+    if host.lower() in {"localhost", "localhost.localdomain"}:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_base_url(base_url: str, *, allow_insecure_http: bool) -> str:
+    """Validate an access point (scheme + host [+ port]) and return it without a trailing slash."""
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(f"base_url must look like https://host[:port], got {base_url!r}")
+    if parts.path.rstrip("/"):
+        raise ConfigError(
+            f"base_url is the access point only (scheme + host), without a path such as "
+            f"{parts.path!r}: aiodji appends {API_PREFIX}/... itself"
+        )
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ConfigError("base_url must not carry credentials, a query or a fragment")
+    if parts.scheme == "http" and not allow_insecure_http and not is_loopback_host(parts.hostname):
+        raise ConfigError(
+            f"refusing plain http to {parts.hostname}: the token would travel unencrypted. "
+            "Use https, or pass allow_insecure_http=True if you really mean it"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@frozen
+class ClientConfig:
+    """Everything a Client needs, validated once. The token never shows in ``repr``."""
+
+    token: str = field(repr=_mask_token)
+    base_url: str
+    project_uuid: str | None = None
+    language: Language | None = None
+    timeouts: Timeouts = field(factory=Timeouts)
+    retry: RetryPolicy = field(factory=RetryPolicy)
+    rate_limit: RateLimit = field(factory=RateLimit)
+    max_connections: int = 64
+    allow_insecure_http: bool = False
+    max_response_bytes: int = 32 * 1024 * 1024
+    ssl: ssl_module.SSLContext | bool = True
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        token: str | None = None,
+        region: str | None = None,
+        base_url: str | None = None,
+        project_uuid: str | None = None,
+        language: str | None = None,
+        timeouts: Timeouts | float | None = None,
+        retry: RetryPolicy | None = None,
+        max_retries: int | None = None,
+        rate_limit: RateLimit | float | None = None,
+        max_connections: int | None = None,
+        allow_insecure_http: bool = False,
+        max_response_bytes: int | None = None,
+        ssl: ssl_module.SSLContext | bool | str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> ClientConfig:
+        """Build from keyword arguments, falling back to ``AIODJI_*`` environment variables."""
+        env = os.environ if env is None else env
+        token = token if token is not None else env.get("AIODJI_TOKEN")
+        if not token or not token.strip():
+            raise ConfigError(
+                "no token: pass token=... or set AIODJI_TOKEN (the FlightHub 2 organization key)"
+            )
+        if any(c in token for c in "\r\n\0"):
+            raise ConfigError("the token contains control characters")
+        base_url = base_url or env.get("AIODJI_BASE_URL") or None
+        region = region or env.get("AIODJI_REGION") or None
+        if base_url is None:
+            region = (region or DEFAULT_REGION).lower()
+            if region not in REGION_BASE_URLS:
+                raise ConfigError(
+                    f"unknown region {region!r}: use one of {sorted(REGION_BASE_URLS)} "
+                    "or base_url=..."
+                )
+            base_url = REGION_BASE_URLS[region]
+        language = language or env.get("AIODJI_LANGUAGE") or None
+        if language is not None and language not in ("zh", "en"):
+            raise ConfigError(f"language must be 'zh' or 'en', got {language!r}")
+        if isinstance(timeouts, int | float):
+            timeouts = Timeouts(connect=min(float(timeouts), 10.0), read=float(timeouts))
+        if isinstance(rate_limit, int | float):
+            rate_limit = RateLimit(rate=float(rate_limit))
+        retry = retry or RetryPolicy()
+        if max_retries is not None:
+            retry = attrs.evolve(retry, max_retries=max_retries)
+        config = cls(
+            token=token.strip(),
+            base_url=normalize_base_url(base_url, allow_insecure_http=allow_insecure_http),
+            project_uuid=project_uuid or env.get("AIODJI_PROJECT_UUID") or None,
+            language=language,  # type: ignore[arg-type]
+            timeouts=timeouts or Timeouts(),
+            retry=retry,
+            rate_limit=rate_limit or RateLimit(),
+            max_connections=max_connections or 64,
+            allow_insecure_http=allow_insecure_http,
+            max_response_bytes=max_response_bytes or 32 * 1024 * 1024,
+            ssl=_ssl_setting(ssl),
+        )
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        if self.max_connections < 1:
+            raise ConfigError("max_connections must be at least 1")
+        if self.retry.max_retries < 0:
+            raise ConfigError("max_retries must be 0 or more")
+        if self.rate_limit.rate is not None and self.rate_limit.rate <= 0:
+            raise ConfigError("rate_limit must be a positive number of requests per second")
+        if self.timeouts.connect <= 0 or self.timeouts.read <= 0:
+            raise ConfigError("timeouts must be positive")
+        host = urlsplit(self.base_url).hostname or ""
+        if self.ssl is False and not (self.allow_insecure_http or is_loopback_host(host)):
+            raise ConfigError(
+                "ssl=False turns TLS verification off: pass a CA bundle path or an SSLContext "
+                "instead, or allow_insecure_http=True if you really mean it"
+            )
+
+    def replace(self, **changes: Any) -> ClientConfig:
+        new: ClientConfig = attrs.evolve(self, **changes)
+        new.validate()
+        return new
+
+
+def _ssl_setting(value: ssl_module.SSLContext | bool | str | None) -> ssl_module.SSLContext | bool:
+    """True (verify with the system CAs), an SSLContext, or a CA bundle path."""
+    if value is None or value is True:
+        return True
+    if isinstance(value, str):
+        try:
+            return ssl_module.create_default_context(cafile=value)
+        except (OSError, ssl_module.SSLError) as exc:
+            raise ConfigError(f"cannot load the CA bundle {value!r}: {exc}") from None
+    return value

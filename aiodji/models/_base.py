@@ -1,0 +1,88 @@
+"""Shared model pieces: open enums, pages, field helpers."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+__all__ = ["OpenStrEnum", "Page", "local", "wire"]
+
+T = TypeVar("T")
+
+
+class OpenStrEnum(enum.StrEnum):
+    """A string enum that keeps values it does not know.
+
+    ``ConverterState("paused")`` returns a pseudo-member whose value is ``"paused"`` instead of
+    raising, so a server that adds a value never breaks a client (DESIGN rule 4). Members compare
+    equal to their strings.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value.upper()
+        member._value_ = value
+        return member
+
+    @property
+    def known(self) -> bool:
+        """True for a documented value, False for one the server added since."""
+        return self._name_ in type(self).__members__
+
+
+def wire(name: str, **kw: Any) -> Any:
+    """An attrs field whose JSON name differs from its Python name (e.g. ``class``)."""
+    metadata = {"wire": name, **kw.pop("metadata", {})}
+    return attrs.field(metadata=metadata, **kw)
+
+
+def local(**kw: Any) -> Any:
+    """An attrs field aiodji fills in itself; never read from or sent to the server."""
+    metadata = {"local": True, **kw.pop("metadata", {})}
+    kw.setdefault("default", None)
+    return attrs.field(metadata=metadata, **kw)
+
+
+class Page(list[T], Generic[T]):
+    """One page of a list reply: a ``list`` of items plus the paging info the server gave.
+
+    ``total`` is None when the server does not say (most FlightHub 2 lists, API.md §1.5).
+    """
+
+    def __init__(
+        self,
+        items: list[T] | None = None,
+        *,
+        page: int = 1,
+        page_size: int | None = None,
+        total: int | None = None,
+    ) -> None:
+        super().__init__(items or [])
+        self.page = page
+        self.page_size = page_size
+        self.total = total
+
+    @property
+    def has_more(self) -> bool:
+        """Whether a next page may exist: not past ``total``, and this page was full."""
+        if not self:
+            return False
+        if self.total is not None and self.page_size:
+            return self.page * self.page_size < self.total
+        # exactly full: a longer page means the server ignored page_size and sent everything
+        return self.page_size is not None and len(self) == self.page_size
+
+    @property
+    def items(self) -> list[T]:
+        return list(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"Page(page={self.page}, page_size={self.page_size}, total={self.total}, "
+            f"items={list.__repr__(self)})"
+        )

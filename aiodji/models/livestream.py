@@ -1,0 +1,72 @@
+"""Livestream and stream converter ("bypass streaming") models (API.md §6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attrs import field, frozen
+
+from aiodji.models._base import OpenStrEnum, local
+from aiodji.redact import masked_repr
+
+__all__ = ["Converter", "ConverterSchema", "ConverterState"]
+
+
+class ConverterState(OpenStrEnum):
+    """Forwarding state of a converter (API.md decision 6); unknown values are kept."""
+
+    INITIALIZED = "initialized"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    ERROR = "error"
+    FAILED = "failed"
+
+
+class ConverterSchema(OpenStrEnum):
+    """Push protocol (API.md §6.2.1); ``rtsp`` is seen only in a V2 client."""
+
+    RTMP = "rtmp"
+    GB28181 = "gb28181"
+    RTSP = "rtsp"
+
+
+@frozen
+class Converter:
+    """A stream converter: forwards a device camera's live video to a push URL.
+
+    Wire fields per API.md §6.2.3 (seen in a V2 client; the V1.0 list reply was not found, so
+    everything but ``converter_id`` is optional). ``auto_push_stream`` is the enabled flag;
+    ``state`` the forwarding state. ``project_uuid`` is filled in by aiodji from the project the
+    converter was listed in, so a Converter can be handed straight to ``dji.bulk``.
+    """
+
+    converter_id: str
+    converter_name: str | None = None
+    sn: str | None = None
+    camera: str | None = None
+    video: str | None = None
+    video_type: str | None = None
+    schema: ConverterSchema | None = None
+    bypass_option: dict[str, Any] | None = field(default=None, repr=masked_repr)
+    state: ConverterState | None = None
+    code: int | None = None
+    auto_push_stream: bool | None = None
+    device_online_status: bool | None = None
+    device_callsign: str | None = None
+    update_ts: str | int | None = None
+    project_uuid: str | None = local()
+
+    @property
+    def camera_index(self) -> str | None:
+        """The camera index (``camera`` in the list reply, ``camera_index`` in create)."""
+        return self.camera
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.auto_push_stream)
+
+    @property
+    def url(self) -> str | None:
+        """The push URL (RTMP) from ``bypass_option``, if any. Secret: do not log it unmasked."""
+        value = (self.bypass_option or {}).get("url")
+        return value if isinstance(value, str) else None

@@ -1,0 +1,87 @@
+"""What every resource namespace shares: the client handle, path encoding, paging, parsing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+from aiodji.errors import InvalidArgumentError
+from aiodji.models import Page
+from aiodji.serde import structure
+
+if TYPE_CHECKING:
+    from aiodji.client import Client
+
+__all__ = ["MAX_PAGES", "Resource", "parse_page", "path_param", "require_text"]
+
+T = TypeVar("T")
+
+# A server that never ends its pages must not make aiodji loop forever.
+MAX_PAGES = 100_000
+
+
+def require_text(name: str, value: object) -> str:
+    """A non-empty string argument, or a clear error before any request."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
+    if any(c in value for c in "\r\n\0"):
+        raise InvalidArgumentError(f"{name} must not contain control characters")
+    return value
+
+
+def path_param(name: str, value: object) -> str:
+    """A path segment, percent-encoded so that ``/``, ``..``, ``?``, ``%`` stay inside it."""
+    text = require_text(name, value)
+    return quote(text, safe="").replace(".", "%2E")
+
+
+def parse_page(data: Any, item_type: type[T], *, page: int, page_size: int | None) -> Page[T]:
+    """``data.list[]`` (+ optional ``data.pagination`` or ``data.total``) → a Page.
+
+    API.md §1.5 / decisions 4 and 7: most lists have no totals; a bare list is accepted too.
+    """
+    if data is None:
+        return Page([], page=page, page_size=page_size, total=0)
+    info: Mapping[str, Any] = {}
+    if isinstance(data, list):
+        raw_items = data
+    elif isinstance(data, Mapping):
+        raw_items = data.get("list") or []
+        paging = data.get("pagination")
+        info = paging if isinstance(paging, Mapping) else data
+    else:
+        raise TypeError(f"expected a list reply, got {type(data).__name__}")
+    items: list[T] = structure(raw_items, list[item_type])  # type: ignore[valid-type]
+    total = info.get("total")
+    size = info.get("page_size")
+    return Page(
+        items,
+        page=page,
+        page_size=size if isinstance(size, int) and size > 0 else page_size,
+        total=total if isinstance(total, int) and not isinstance(total, bool) else None,
+    )
+
+
+class Resource:
+    """A namespace of API methods bound to one Client (or view of it)."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self._client!r}>"
+
+    async def _iter_pages(
+        self,
+        fetch: Callable[[int], Any],
+    ) -> AsyncIterator[Any]:
+        """Yield items page by page, lazily, until a short/empty page or ``total`` is reached."""
+        page_no = 1
+        while page_no <= MAX_PAGES:
+            page = await fetch(page_no)
+            for item in page:
+                yield item
+            if not page.has_more:
+                return
+            page_no += 1

@@ -1,0 +1,213 @@
+"""Livestream and stream converters (API.md §6)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import attrs
+
+from aiodji.errors import InvalidArgumentError
+from aiodji.models import Converter, ConverterSchema, Page
+from aiodji.resources._base import Resource, parse_page, path_param, require_text
+
+__all__ = ["Converters", "Livestream"]
+
+CONVERTER_PATH = "/openapi/v0.1/live-stream/converter"
+MAX_PAGE_SIZE = 100  # API.md decision 4
+PUSH_URL_SCHEMES = ("rtmp://", "rtmps://")
+
+
+class Converters(Resource):
+    """Stream converters ("bypass streaming"): forward a camera's live video to a push URL.
+
+    Project-scoped: use ``dji.project(uuid).converters`` or pass ``project_uuid=``. Documented as
+    private-cloud only in the Chinese docs (API.md §1.7); the public cloud may answer 213050.
+    """
+
+    async def list(
+        self,
+        *,
+        device_sn: str | None = None,
+        camera_index: str | None = None,
+        schema: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        project_uuid: str | None = None,
+    ) -> Page[Converter]:
+        """All converters of the project, every page fetched.
+
+        ``GET /openapi/v0.1/live-stream/converter?page=&page_size=`` (+ optional filters
+        ``device_sn``, ``camera_index``, ``schema``; query names from a V2 client, API.md §6.2.3).
+        Returns a :class:`Page` (a list) whose ``total`` is the number of converters.
+        """
+        items: list[Converter] = []
+        async for converter in self.iter(
+            device_sn=device_sn,
+            camera_index=camera_index,
+            schema=schema,
+            page_size=page_size,
+            project_uuid=project_uuid,
+        ):
+            items.append(converter)
+        return Page(items, page=1, page_size=len(items), total=len(items))
+
+    async def list_page(
+        self,
+        page: int = 1,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        device_sn: str | None = None,
+        camera_index: str | None = None,
+        schema: str | None = None,
+        project_uuid: str | None = None,
+    ) -> Page[Converter]:
+        """One page of converters (``page`` from 1, ``page_size`` up to 100)."""
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise InvalidArgumentError(f"page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
+        if page < 1:
+            raise InvalidArgumentError(f"page starts at 1, got {page}")
+        project = self._client._project_for(project_uuid, "converters")
+        params = {
+            "page": page,
+            "page_size": page_size,
+            "device_sn": device_sn,
+            "camera_index": camera_index,
+            "schema": schema,
+        }
+
+        def parse(data: Any) -> Page[Converter]:
+            result = parse_page(data, Converter, page=page, page_size=page_size)
+            for i, item in enumerate(result):
+                result[i] = attrs.evolve(item, project_uuid=project)
+            return result
+
+        return await self._client._call(
+            "GET", CONVERTER_PATH, params=params, project_uuid=project, parse=parse
+        )
+
+    async def iter(
+        self,
+        *,
+        device_sn: str | None = None,
+        camera_index: str | None = None,
+        schema: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        project_uuid: str | None = None,
+    ) -> AsyncIterator[Converter]:
+        """Every converter of the project, fetching pages lazily."""
+
+        async def fetch(page: int) -> Page[Converter]:
+            return await self.list_page(
+                page,
+                page_size=page_size,
+                device_sn=device_sn,
+                camera_index=camera_index,
+                schema=schema,
+                project_uuid=project_uuid,
+            )
+
+        async for item in self._iter_pages(fetch):
+            yield item
+
+    async def create(
+        self,
+        *,
+        name: str,
+        sn: str,
+        camera_index: str,
+        url: str | None = None,
+        schema: str = ConverterSchema.RTMP,
+        schema_option: Mapping[str, Any] | None = None,
+        project_uuid: str | None = None,
+    ) -> Converter:
+        """Create a converter (stored, not forwarding until enabled).
+
+        ``POST /openapi/v0.1/live-stream/converter`` with ``converter_name`` (unique), ``sn``
+        (dock or aircraft), ``camera_index`` (from the device list's camera_list), ``schema``
+        (``rtmp`` | ``gb28181``) and ``schema_option`` (for RTMP: ``{"url": "rtmp://..."}``;
+        ``url=`` is the shortcut). At most 20 per organization (code 233317). Not retried once
+        the request may have reached the server: a create is not idempotent.
+        The reply carries only ``converter_id``; the returned Converter fills the rest from the
+        request.
+        """
+        require_text("name", name)
+        require_text("sn", sn)
+        require_text("camera_index", camera_index)
+        option: dict[str, Any] = dict(schema_option or {})
+        if url is not None:
+            option["url"] = url
+        if schema == ConverterSchema.RTMP:
+            push = option.get("url")
+            if not isinstance(push, str) or not push.lower().startswith(PUSH_URL_SCHEMES):
+                raise InvalidArgumentError(
+                    "an RTMP converter needs url='rtmp://host/app/stream' (or rtmps://)"
+                )
+        project = self._client._project_for(project_uuid, "converters")
+        body = {
+            "converter_name": name,
+            "sn": sn,
+            "camera_index": camera_index,
+            "schema": str(schema),
+            "schema_option": option,
+        }
+
+        def parse(data: Any) -> Converter:
+            converter_id = data["converter_id"] if isinstance(data, Mapping) else None
+            if not isinstance(converter_id, str) or not converter_id:
+                raise TypeError("reply has no converter_id")
+            return Converter(
+                converter_id=converter_id,
+                converter_name=name,
+                sn=sn,
+                camera=camera_index,
+                schema=ConverterSchema(str(schema)),
+                bypass_option=option,
+                auto_push_stream=False,
+                project_uuid=project,
+            )
+
+        return await self._client._call(
+            "POST", CONVERTER_PATH, json=body, project_uuid=project, parse=parse
+        )
+
+    async def set_enabled(
+        self, converter_id: str, enabled: bool, *, project_uuid: str | None = None
+    ) -> None:
+        """Enable (forward whenever the device is online) or disable a converter.
+
+        ``PUT /openapi/v0.1/live-stream/converter/{converter_id}`` with ``{"auto_push_stream":
+        enabled}``. Idempotent, so retried on transient failures.
+        """
+        if not isinstance(enabled, bool):
+            raise InvalidArgumentError(f"enabled must be True or False, got {enabled!r}")
+        path = f"{CONVERTER_PATH}/{path_param('converter_id', converter_id)}"
+        project = self._client._project_for(project_uuid, "converters")
+        await self._client._call(
+            "PUT", path, json={"auto_push_stream": enabled}, project_uuid=project, parse=_none
+        )
+
+    async def enable(self, converter_id: str, *, project_uuid: str | None = None) -> None:
+        """``set_enabled(converter_id, True)``."""
+        await self.set_enabled(converter_id, True, project_uuid=project_uuid)
+
+    async def disable(self, converter_id: str, *, project_uuid: str | None = None) -> None:
+        """``set_enabled(converter_id, False)``."""
+        await self.set_enabled(converter_id, False, project_uuid=project_uuid)
+
+    async def delete(self, converter_id: str, *, project_uuid: str | None = None) -> None:
+        """Delete a converter. ``DELETE /openapi/v0.1/live-stream/converter/{converter_id}``."""
+        path = f"{CONVERTER_PATH}/{path_param('converter_id', converter_id)}"
+        project = self._client._project_for(project_uuid, "converters")
+        await self._client._call("DELETE", path, project_uuid=project, parse=_none)
+
+
+def _none(data: Any) -> None:
+    return None
+
+
+class Livestream(Resource):
+    """Livestream (API.md §6): ``converters`` here; starting a live view comes with its model."""
+
+    @property
+    def converters(self) -> Converters:
+        return self._client.converters

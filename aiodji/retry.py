@@ -1,0 +1,145 @@
+"""Retry rules as pure functions (no I/O), unit-tested without a network.
+
+DESIGN rule 3: retry connection errors, timeouts, 408, 429, 5xx and business codes documented
+as transient. GET/PUT/DELETE retry freely; POST only when the request surely never reached the
+server (connect failure) or the server said it did not process it (429 / code 210429).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import enum
+import math
+import random
+import time
+
+from attrs import frozen
+
+__all__ = [
+    "IDEMPOTENT_METHODS",
+    "Failure",
+    "RetryBudget",
+    "RetryPolicy",
+    "backoff",
+    "parse_retry_after",
+    "retry_delay",
+    "should_retry",
+]
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+# Business codes documented as transient (API.md decision 2).
+TRANSIENT_CODES = frozenset({210318, 210500, 210504})
+RATE_LIMIT_CODE = 210429
+
+
+class Failure(enum.Enum):
+    """How an attempt failed, as far as the retry decision cares."""
+
+    CONNECT = "connect"  # never reached the server (DNS, refused, connect timeout)
+    IO = "io"  # sent, but the reply was lost (reset, read timeout, cut body)
+    STATUS = "status"  # an HTTP error status or an error business code arrived
+
+
+@frozen
+class RetryPolicy:
+    """How often and how long to retry one call.
+
+    ``max_retries``: retries after the first attempt. Delays grow ``backoff_base × 2ⁿ`` with up to
+    25 % jitter, capped at ``backoff_max``; a server ``Retry-After`` up to ``retry_after_max`` is
+    honoured instead. ``budget_ratio``/``budget_reserve``: the Client-wide retry budget (see
+    :class:`RetryBudget`) that stops retry storms when the server is down.
+    """
+
+    max_retries: int = 2
+    backoff_base: float = 0.5
+    backoff_max: float = 8.0
+    retry_after_max: float = 60.0
+    budget_ratio: float = 0.2
+    budget_reserve: float = 50.0
+
+
+def should_retry(
+    method: str,
+    failure: Failure,
+    *,
+    status: int | None = None,
+    code: int | None = None,
+) -> bool:
+    """Whether a failed attempt may be retried (without counting attempts or budget)."""
+    idempotent = method.upper() in IDEMPOTENT_METHODS
+    if failure is Failure.CONNECT:
+        return True
+    if failure is Failure.IO:
+        return idempotent
+    if status == 429 or code == RATE_LIMIT_CODE:
+        return True  # the server refused to process it: safe for any method
+    if status is not None and (status == 408 or status >= 500):
+        return idempotent
+    return code in TRANSIENT_CODES and idempotent
+
+
+def backoff(attempt: int, policy: RetryPolicy, rng: random.Random | None = None) -> float:
+    """Delay before retry number ``attempt`` (0-based): base × 2ⁿ, capped, minus up to 25 %."""
+    raw = min(policy.backoff_max, policy.backoff_base * (2.0 ** max(0, attempt)))
+    jitter = (rng or random).random() * 0.25
+    return raw * (1.0 - jitter)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date).
+
+    Returns None when absent or unreadable; never negative.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def retry_delay(
+    attempt: int,
+    policy: RetryPolicy,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> float:
+    """The delay before the next attempt: the server's hint when reasonable, else backoff."""
+    if retry_after is not None and retry_after <= policy.retry_after_max:
+        return retry_after
+    return backoff(attempt, policy, rng)
+
+
+class RetryBudget:
+    """A Client-wide budget: each call deposits ``ratio`` tokens, each retry spends one.
+
+    With the server down every call fails; once the budget (``reserve`` to start) is spent,
+    calls fail at once with their first error instead of multiplying the load.
+    """
+
+    def __init__(self, ratio: float = 0.2, reserve: float = 50.0) -> None:
+        self.ratio = ratio
+        self.capacity = max(reserve, 1.0)
+        self.tokens = self.capacity
+
+    def deposit(self) -> None:
+        self.tokens = min(self.capacity, self.tokens + self.ratio)
+
+    def try_spend(self) -> bool:
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False

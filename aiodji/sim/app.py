@@ -1,0 +1,297 @@
+"""The aiohttp application of the simulator: middlewares and the envelope helpers.
+
+Middlewares, outermost first: request stats → faults → rate limit → auth/headers.
+Route modules (``aiodji.sim.routes.*``) use :func:`ok`, :func:`fail`, :func:`read_json`,
+:func:`project_scoped`, :func:`project_of` and raise :class:`ApiError` for business errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+import orjson
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from .server import Simulator
+
+__all__ = [
+    "ABORTED_KEY",
+    "CODE_KEY",
+    "PROJECT_KEY",
+    "ApiError",
+    "Handler",
+    "fail",
+    "int_param",
+    "make_app",
+    "ok",
+    "project_of",
+    "project_scoped",
+    "read_json",
+]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_H = TypeVar("_H", bound=Handler)
+
+CODE_KEY: Final = web.ResponseKey("aiodji_sim_code", int)
+ABORTED_KEY: Final = web.ResponseKey("aiodji_sim_aborted", bool)
+PROJECT_KEY: Final = web.RequestKey("aiodji_sim_project", str)
+
+_JSON: Final = "application/json"
+_SCOPED_ATTR: Final = "_aiodji_sim_project_scoped"
+
+# Envelope codes (API.md decision 2) and the HTTP statuses used when ``http_errors`` is on.
+CODE_TOKEN: Final = 200401
+CODE_SCOPE: Final = 200403
+CODE_NOT_FOUND: Final = 200404
+CODE_METHOD: Final = 200405
+CODE_BAD_REQUEST: Final = 200500
+CODE_RATE_LIMITED: Final = 210429
+_HTTP_FOR_CODE: Final = {CODE_TOKEN: 401, CODE_SCOPE: 403, CODE_NOT_FOUND: 404}
+
+
+class ApiError(Exception):
+    """Raised by handlers; turned into ``fail(code, message, status)`` by the auth middleware."""
+
+    def __init__(self, code: int, message: str, status: int = 200) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def _respond(
+    body: bytes, code: int, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    resp = web.Response(body=body, status=status, content_type=_JSON, headers=headers)
+    resp[CODE_KEY] = code
+    return resp
+
+
+_OK_NULL: Final = b'{"code":0,"message":"OK","data":null}'
+_OK_BARE: Final = b'{"code":0,"message":"OK"}'
+
+
+def ok(data: Any = None, *, message: str = "OK", omit_data: bool = False) -> web.Response:
+    """Success envelope ``{"code": 0, "message": message, "data": data}``.
+
+    ``omit_data=True`` sends ``{"code": 0, "message": message}`` (documented for some writes).
+    """
+    if message == "OK" and data is None:
+        return _respond(_OK_BARE if omit_data else _OK_NULL, 0)
+    env: dict[str, Any] = {"code": 0, "message": message}
+    if not omit_data:
+        env["data"] = data
+    return _respond(orjson.dumps(env), 0)
+
+
+def fail(
+    code: int, message: str, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    """Error envelope ``{"code": code, "message": message, "data": null}``."""
+    body = orjson.dumps({"code": code, "message": message, "data": None})
+    return _respond(body, code, status, headers)
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object, else ``ApiError(200500)``."""
+    raw = await request.read()
+    if not raw:
+        raise ApiError(CODE_BAD_REQUEST, "request body must be a JSON object")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ApiError(CODE_BAD_REQUEST, "invalid JSON body") from None
+    if not isinstance(body, dict):
+        raise ApiError(CODE_BAD_REQUEST, "request body must be a JSON object")
+    return body
+
+
+def int_param(
+    request: web.Request,
+    name: str,
+    default: int | None,
+    *,
+    minimum: int = 1,
+    maximum: int | None = None,
+) -> int | None:
+    """An integer query parameter (``ApiError(200500)`` if not an int or below ``minimum``);
+    values above ``maximum`` are clamped."""
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(CODE_BAD_REQUEST, f"invalid {name}") from None
+    if value < minimum:
+        raise ApiError(CODE_BAD_REQUEST, f"invalid {name}")
+    if maximum is not None and value > maximum:
+        value = maximum
+    return value
+
+
+def project_scoped(handler: _H) -> _H:
+    """Mark a route handler as project-scoped: ``X-Project-Uuid`` is required and checked."""
+    setattr(handler, _SCOPED_ATTR, True)
+    return handler
+
+
+def project_of(request: web.Request) -> str:
+    """The checked project uuid of a project-scoped request."""
+    return request[PROJECT_KEY]
+
+
+def _is_scoped(handler: object) -> bool:
+    return getattr(handler, _SCOPED_ATTR, False) is True
+
+
+_HTML_PAGE: Final = (
+    b"<!DOCTYPE html><html><head><title>FlightHub 2</title></head>"
+    b"<body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
+)
+_REASONS: Final = {500: "internal server error", 502: "bad gateway", 503: "service unavailable"}
+
+
+def _abort(request: web.Request) -> web.Response:
+    """Drop the connection; the returned response is never delivered (aiohttp swallows the
+    ConnectionResetError raised when it tries to write to the closed transport)."""
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+    resp = web.Response(status=500)
+    resp[ABORTED_KEY] = True
+    return resp
+
+
+def make_app(sim: Simulator) -> web.Application:
+    stats = sim.stats
+    limiter = sim.limiter
+
+    @web.middleware
+    async def stats_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            resp = await handler(request)
+        except web.HTTPException as exc:  # safety net; routes answer envelopes themselves
+            code = CODE_NOT_FOUND if exc.status == 404 else CODE_BAD_REQUEST
+            resp = fail(code, exc.reason, exc.status)
+        stats.total += 1
+        resource = request.match_info.route.resource
+        route = "<unmatched>" if resource is None else resource.canonical
+        stats.by_route[(request.method, route)] += 1
+        if resp.get(ABORTED_KEY):
+            stats.by_status[0] += 1
+        else:
+            stats.by_status[resp.status] += 1
+            sent_code = resp.get(CODE_KEY)
+            if sent_code is not None:
+                stats.by_code[sent_code] += 1
+        return resp
+
+    @web.middleware
+    async def faults_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
+        faults = sim.faults
+        if not faults.active or not faults.applies_to(request.method, request.path):
+            return await handler(request)
+        delay = faults.delay()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        kind = faults.draw()
+        if kind is None:
+            return await handler(request)
+        stats.faults[kind] += 1
+        rng = faults.rng
+        # -- not applied ----------------------------------------------------------------------
+        if kind == "error":
+            status = rng.choice(faults.error_statuses) if faults.error_statuses else 500
+            return fail(CODE_BAD_REQUEST, _REASONS.get(status, "server error"), status)
+        if kind == "reset_before":
+            return _abort(request)
+        if kind == "html":
+            return web.Response(body=_HTML_PAGE, status=200, content_type="text/html")
+        if kind == "business_error":
+            bcode = rng.choice(faults.business_codes) if faults.business_codes else 210500
+            return fail(bcode, "simulated transient error")
+        # -- applied --------------------------------------------------------------------------
+        resp = await handler(request)
+        if kind == "reset_after":
+            return _abort(request)
+        body = resp.body if isinstance(resp, web.Response) else None
+        raw = bytes(body) if isinstance(body, bytes | bytearray) else b'{"code":0}'
+        if kind == "reset_mid_body":
+            partial = web.StreamResponse(status=resp.status)
+            partial.content_type = _JSON
+            partial.content_length = len(raw)
+            partial[ABORTED_KEY] = True
+            await partial.prepare(request)
+            await partial.write(raw[: max(1, len(raw) // 2)])
+            transport = request.transport
+            if transport is not None:
+                transport.abort()
+            return partial
+        if kind == "malformed":
+            # A strict prefix of a JSON object is never valid JSON.
+            bad = web.Response(body=raw[: max(1, len(raw) // 2)], status=200, content_type=_JSON)
+            resp_code = resp.get(CODE_KEY)
+            if resp_code is not None:
+                bad[CODE_KEY] = resp_code
+            return bad
+        # slow
+        await asyncio.sleep(faults.slow_seconds)
+        return resp
+
+    @web.middleware
+    async def ratelimit_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if limiter.rate is None or request.headers.get("X-User-Token") != sim.token:
+            return await handler(request)
+        retry_after = limiter.acquire()
+        if not retry_after:
+            return await handler(request)
+        stats.rate_limited += 1
+        if sim.rate_limit_style == "business":
+            return fail(CODE_RATE_LIMITED, "rate limited")
+        return fail(CODE_RATE_LIMITED, "rate limited", 429, {"Retry-After": str(retry_after)})
+
+    def error(code: int, message: str) -> web.Response:
+        status = _HTTP_FOR_CODE.get(code, 200) if sim.http_errors else 200
+        return fail(code, message, status)
+
+    @web.middleware
+    async def auth_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
+        match_info = request.match_info
+        http_exc = match_info.http_exception
+        if http_exc is not None:
+            if http_exc.status == 405:
+                return fail(CODE_METHOD, "method not allowed", 405)
+            if http_exc.status == 404:
+                return fail(CODE_NOT_FOUND, "not found", 404)
+            return fail(CODE_BAD_REQUEST, http_exc.reason, http_exc.status)
+        headers = request.headers
+        if headers.get("X-User-Token") != sim.token:
+            return error(CODE_TOKEN, "invalid or expired token")
+        if not headers.get("X-Request-Id"):
+            return error(CODE_BAD_REQUEST, "missing X-Request-Id")
+        lang = headers.get("X-Language")
+        if lang is not None and lang not in ("zh", "en"):
+            return error(CODE_BAD_REQUEST, "invalid X-Language")
+        if _is_scoped(match_info.handler):
+            project = headers.get("X-Project-Uuid")
+            if not project:
+                return error(CODE_BAD_REQUEST, "missing X-Project-Uuid")
+            if project not in sim.state.projects:
+                return error(CODE_SCOPE, "project out of scope")
+            request[PROJECT_KEY] = project
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            if exc.status != 200:
+                return fail(exc.code, exc.message, exc.status)
+            return error(exc.code, exc.message)
+
+    app = web.Application(middlewares=[stats_mw, faults_mw, ratelimit_mw, auth_mw])
+    from .routes import register_all
+
+    register_all(app, sim)
+    return app

@@ -1,0 +1,181 @@
+"""``Simulator``: an in-memory FlightHub 2 OpenAPI server on a local port."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from types import TracebackType
+from typing import Literal
+
+import orjson
+from aiohttp import web
+
+from .app import make_app
+from .faults import Faults, RateLimiter, SimStats
+from .state import SimState
+
+__all__ = ["RateLimitStyle", "Simulator", "make_token"]
+
+RateLimitStyle = Literal["http", "business"]
+_FAR_FUTURE = 4_102_444_800  # 2100-01-01
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def make_token(org_uuid: str, *, seed: int = 0, account: str = "sim-admin") -> str:
+    """A JWT-shaped organization key (HS256 over a fixed local key; nobody verifies it)."""
+    header = _b64url(orjson.dumps({"alg": "HS256", "typ": "JWT"}))
+    claims = {
+        "account": account,
+        "exp": _FAR_FUTURE,
+        "nbf": 1_700_000_000,
+        "organization_uuid": org_uuid,
+        "project_uuid": "",
+        "sub": "fh2",
+        "user_id": f"sim-user-{seed}",
+    }
+    payload = _b64url(orjson.dumps(claims, option=orjson.OPT_SORT_KEYS))
+    signing_input = f"{header}.{payload}".encode("ascii")
+    sig = hmac.new(b"aiodji-sim-not-a-secret", signing_input, hashlib.sha256).digest()
+    return f"{header}.{payload}.{_b64url(sig)}"
+
+
+class Simulator:
+    """A FlightHub 2 simulator serving on ``host:port`` (port 0 picks a free one).
+
+    ``async with Simulator() as sim:`` then use ``sim.url`` / ``sim.token`` / ``sim.state``.
+    Knobs that may change at runtime: ``sim.faults.*``, ``sim.set_rate_limit()``,
+    ``sim.rate_limit_style``, ``sim.http_errors``, ``sim.token``, ``sim.state.converter_limit``.
+    """
+
+    def __init__(
+        self,
+        projects: int = 3,
+        docks_per_project: int = 2,
+        converters_per_project: int = 2,
+        converter_limit: int = 20,
+        rate_limit: float | None = None,
+        rate_burst: float | None = None,
+        rate_limit_style: RateLimitStyle = "http",
+        token: str | None = None,
+        seed: int = 0,
+        faults: Faults | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        http_errors: bool = False,
+        state: SimState | None = None,
+        shutdown_timeout: float = 1.0,
+    ) -> None:
+        if rate_limit_style not in ("http", "business"):
+            raise ValueError("rate_limit_style must be 'http' or 'business'")
+        self.state: SimState = (
+            state
+            if state is not None
+            else SimState.seeded(
+                projects=projects,
+                docks_per_project=docks_per_project,
+                converters_per_project=converters_per_project,
+                seed=seed,
+                converter_limit=converter_limit,
+            )
+        )
+        self.token: str = token if token is not None else make_token(self.state.org_uuid, seed=seed)
+        self.faults: Faults = faults if faults is not None else Faults(seed=seed)
+        self.stats: SimStats = SimStats()
+        self.limiter: RateLimiter = RateLimiter(rate_limit, rate_burst)
+        self.rate_limit_style: RateLimitStyle = rate_limit_style
+        self.http_errors: bool = http_errors
+        self.host = host
+        self.port = port
+        self._shutdown_timeout = shutdown_timeout
+        self._runner: web.AppRunner | None = None
+        self._url: str | None = None
+
+    # ---- knobs --------------------------------------------------------------------------------
+
+    @property
+    def rate_limit(self) -> float | None:
+        return self.limiter.rate
+
+    @property
+    def rate_burst(self) -> float:
+        return self.limiter.burst
+
+    def set_rate_limit(
+        self,
+        rate: float | None,
+        burst: float | None = None,
+        *,
+        style: RateLimitStyle | None = None,
+    ) -> None:
+        """Change the token bucket (``rate=None`` turns it off); the bucket restarts full."""
+        self.limiter.configure(rate, burst)
+        if style is not None:
+            if style not in ("http", "business"):
+                raise ValueError("style must be 'http' or 'business'")
+            self.rate_limit_style = style
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """``http://HOST:PORT`` (no trailing slash); only once started."""
+        if self._url is None:
+            raise RuntimeError("Simulator is not started")
+        return self._url
+
+    @property
+    def started(self) -> bool:
+        return self._runner is not None
+
+    def make_app(self) -> web.Application:
+        return make_app(self)
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            raise RuntimeError("Simulator already started")
+        runner = web.AppRunner(
+            make_app(self),
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=self._shutdown_timeout,
+        )
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        addr = runner.addresses[0]
+        self.port = int(addr[1])
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        self._url = f"http://{host}:{self.port}"
+        if self.limiter.rate is not None:
+            self.limiter.configure(self.limiter.rate, self.limiter.burst)
+
+    async def close(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        where = self._url or "not started"
+        return f"<Simulator {where} projects={len(self.state.projects)}>"
