@@ -16,7 +16,17 @@ import attrs
 from aiodji.config import ClientConfig, ConfigError, RateLimit, Timeouts
 from aiodji.errors import InvalidArgumentError, ResponseValidationError
 from aiodji.limiter import Limiter
-from aiodji.resources import Converters, Livestream
+from aiodji.resources import (
+    Annotations,
+    Converters,
+    Devices,
+    Livestream,
+    Models3D,
+    Projects,
+    System,
+    Tasks,
+    Waylines,
+)
 from aiodji.resources._base import require_text
 from aiodji.retry import RetryPolicy
 from aiodji.serde import SerdeError
@@ -196,7 +206,37 @@ class Client:
 
     @functools.cached_property
     def livestream(self) -> Livestream:
+        """Livestreams (``start``) and ``converters``."""
         return Livestream(self)
+
+    @functools.cached_property
+    def system(self) -> System:
+        return System(self)
+
+    @functools.cached_property
+    def projects(self) -> Projects:
+        return Projects(self)
+
+    @functools.cached_property
+    def devices(self) -> Devices:
+        return Devices(self)
+
+    @functools.cached_property
+    def tasks(self) -> Tasks:
+        return Tasks(self)
+
+    @functools.cached_property
+    def waylines(self) -> Waylines:
+        return Waylines(self)
+
+    @functools.cached_property
+    def models3d(self) -> Models3D:
+        """3D reconstruction models (``aiodji.models`` holds the attrs classes)."""
+        return Models3D(self)
+
+    @functools.cached_property
+    def annotations(self) -> Annotations:
+        return Annotations(self)
 
     # -- calls -----------------------------------------------------------------------------
     async def request(

@@ -1,5 +1,22 @@
 """One namespace class per API area; thin: build the request, call the transport, structure."""
 
+from aiodji.resources.annotations import Annotations
+from aiodji.resources.devices import Devices
 from aiodji.resources.livestream import Converters, Livestream
+from aiodji.resources.models3d import Models3D
+from aiodji.resources.projects import Projects
+from aiodji.resources.system import System
+from aiodji.resources.tasks import Tasks
+from aiodji.resources.waylines import Waylines
 
-__all__ = ["Converters", "Livestream"]
+__all__ = [
+    "Annotations",
+    "Converters",
+    "Devices",
+    "Livestream",
+    "Models3D",
+    "Projects",
+    "System",
+    "Tasks",
+    "Waylines",
+]

@@ -15,6 +15,9 @@ from typing import Any
 
 import attrs
 
+from .device_state import DeviceOpsState
+from .mission_state import MissionState
+
 __all__ = [
     "CONVERTER_STATES",
     "SCHEMAS",
@@ -186,6 +189,8 @@ class SimState:
     converters: dict[str, Converter] = attrs.field(factory=dict)
     create_counts: Counter[str] = attrs.field(factory=Counter)
     rng: random.Random = attrs.field(factory=lambda: random.Random(0))
+    device_ops: DeviceOpsState = attrs.field(factory=DeviceOpsState)
+    missions: MissionState = attrs.field(factory=MissionState)
     _by_project: dict[str, dict[str, Converter]] = attrs.field(factory=dict, alias="by_project")
     _by_name: dict[str, str] = attrs.field(factory=dict, alias="by_name")
     _by_url: dict[str, str] = attrs.field(factory=dict, alias="by_url")

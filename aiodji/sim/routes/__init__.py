@@ -6,14 +6,34 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from . import converters, projects, system
+from . import (
+    converters,
+    devices,
+    livestream,
+    map_elements,
+    models3d,
+    projects,
+    system,
+    tasks,
+    waylines,
+)
 
 if TYPE_CHECKING:
     from ..server import Simulator
 
 __all__ = ["AREAS", "register_all"]
 
-AREAS = (system, projects, converters)
+AREAS = (
+    system,
+    projects,
+    devices,
+    livestream,
+    converters,
+    tasks,
+    waylines,
+    models3d,
+    map_elements,
+)
 
 
 def register_all(app: web.Application, sim: Simulator) -> None:

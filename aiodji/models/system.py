@@ -1,0 +1,5 @@
+"""Models of system status (API.md §3)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
