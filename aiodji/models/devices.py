@@ -1,4 +1,4 @@
-"""Models of devices: org device list, thing model, HMS, control, camera/lens, quality, RTK (API.md §4.2, §5)."""
+"""Models of devices: org list, thing model, HMS, control, camera/lens, quality, RTK."""
 
 from __future__ import annotations
 

@@ -8,4 +8,4 @@ __all__ = ["Devices"]
 
 
 class Devices(Resource):
-    """``dji.devices``: Devices: org list, thing model, HMS, control, camera/lens, quality, RTK (§4.2, §5)."""
+    """``dji.devices``: org list, thing model, HMS, control, camera/lens, quality, RTK."""
