@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 import aiohttp
 import attrs
 
+from aiodji.bulk import BulkOps
 from aiodji.config import ClientConfig, ConfigError, RateLimit, Timeouts
 from aiodji.errors import InvalidArgumentError, ResponseValidationError
 from aiodji.limiter import Limiter
@@ -237,6 +238,11 @@ class Client:
     @functools.cached_property
     def annotations(self) -> Annotations:
         return Annotations(self)
+
+    @functools.cached_property
+    def bulk(self) -> BulkOps:
+        """Bulk jobs with bounded workers and one result per item (``aiodji.bulk``)."""
+        return BulkOps(self)
 
     # -- calls -----------------------------------------------------------------------------
     async def request(
