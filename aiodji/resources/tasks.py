@@ -2,10 +2,270 @@
 
 from __future__ import annotations
 
-from aiodji.resources._base import Resource
+import datetime as dt
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
-__all__ = ["Tasks"]
+from aiodji.errors import InvalidArgumentError
+from aiodji.models import (
+    FlightTask,
+    FlightTaskCreate,
+    FlightTaskCreated,
+    OutOfControlAction,
+    Page,
+    RepeatType,
+    ResumableStatus,
+    RthMode,
+    TaskMedia,
+    TaskStatusChange,
+    TaskTrack,
+    TaskType,
+    WaylinePrecisionType,
+)
+from aiodji.resources._base import Resource, check_paging, parse_page, path_param, require_text
+from aiodji.serde import structure, unstructure
+
+__all__ = ["Tasks", "unix_seconds"]
+
+TASK_PATH = "/openapi/v0.1/flight-task"
+DEFAULT_PAGE_SIZE = 50  # what clients send (API.md §1.5)
+MAX_PAGE_SIZE = 100
+
+
+def unix_seconds(name: str, value: int | float | dt.datetime) -> int:
+    """A time argument as unix seconds; an aware ``datetime`` is accepted too."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise InvalidArgumentError(f"{name} must be timezone-aware (naive datetime given)")
+        return int(value.timestamp())
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise InvalidArgumentError(f"{name} must be unix seconds or a datetime, got {value!r}")
+    return int(value)
+
+
+def _task_body(body: FlightTaskCreate) -> dict[str, Any]:
+    for key in ("name", "wayline_uuid", "sn", "task_type"):
+        require_text(key, getattr(body, key))
+    if body.task_type == TaskType.TIMED and body.begin_at is None:
+        raise InvalidArgumentError("a timed task needs begin_at (unix seconds)")
+    wire: dict[str, Any] = unstructure(body)
+    return {key: value for key, value in wire.items() if value is not None}
+
+
+def _parse_created(data: Any) -> FlightTaskCreated:
+    # V1 reply not read (§7.1): the Sync API nests it in ``task``; accept a flat reply too
+    if isinstance(data, Mapping) and isinstance(data.get("task"), Mapping):
+        data = data["task"]
+    if isinstance(data, Mapping) and "uuid" not in data and "task_uuid" in data:
+        data = {**data, "uuid": data["task_uuid"]}
+    created: FlightTaskCreated = structure(data, FlightTaskCreated)
+    return created
+
+
+def _none(data: Any) -> None:
+    return None
 
 
 class Tasks(Resource):
-    """``dji.tasks``: Flight tasks (API.md §7)."""
+    """``dji.tasks``: flight tasks — create, suspend/restore, read, list, media, trajectory.
+
+    Project-scoped: use ``dji.project(uuid).tasks`` or pass ``project_uuid=``.
+    """
+
+    async def create(
+        self,
+        body: FlightTaskCreate | None = None,
+        *,
+        name: str | None = None,
+        wayline_uuid: str | None = None,
+        sn: str | None = None,
+        task_type: TaskType | str | None = None,
+        landing_dock_sn: str | None = None,
+        rth_altitude: int | None = None,
+        rth_mode: RthMode | str | None = None,
+        wayline_precision_type: WaylinePrecisionType | str | None = None,
+        out_of_control_action_in_flight: OutOfControlAction | str | None = None,
+        resumable_status: ResumableStatus | str | None = None,
+        time_zone: str | None = None,
+        repeat_type: RepeatType | str | None = None,
+        min_battery_capacity: int | None = None,
+        begin_at: int | dt.datetime | None = None,
+        latest_begin_at: int | dt.datetime | None = None,
+        project_uuid: str | None = None,
+    ) -> FlightTaskCreated:
+        """Create a flight task. ``POST /openapi/v0.1/flight-task`` (§7.1).
+
+        Pass a :class:`FlightTaskCreate` or the same fields as keywords:
+        ``name``; ``wayline_uuid`` (from ``dji.waylines.list``); ``sn`` the take-off dock;
+        ``task_type`` immediate | timed | recurring | continuous; ``landing_dock_sn`` (leap-frog
+        only); ``rth_altitude`` metres; ``rth_mode`` (e.g. optimal); ``wayline_precision_type``
+        gps | rtk; ``out_of_control_action_in_flight`` (e.g. return_home); ``resumable_status``
+        auto | manual; ``time_zone`` IANA name; ``repeat_type`` (e.g. nonrepeating);
+        ``min_battery_capacity`` percent; ``begin_at`` / ``latest_begin_at`` unix seconds or
+        aware datetimes (``begin_at`` required for timed tasks). Unset fields are not sent.
+        Returns the new task's ``uuid`` (reply shape guessed, see :class:`FlightTaskCreated`).
+        """
+        if body is None:
+            if task_type is None:
+                raise InvalidArgumentError("task_type is required")
+            body = FlightTaskCreate(
+                name=require_text("name", name),
+                wayline_uuid=require_text("wayline_uuid", wayline_uuid),
+                sn=require_text("sn", sn),
+                task_type=TaskType(task_type),
+                landing_dock_sn=landing_dock_sn,
+                rth_altitude=rth_altitude,
+                rth_mode=None if rth_mode is None else RthMode(rth_mode),
+                wayline_precision_type=None
+                if wayline_precision_type is None
+                else WaylinePrecisionType(wayline_precision_type),
+                out_of_control_action_in_flight=None
+                if out_of_control_action_in_flight is None
+                else OutOfControlAction(out_of_control_action_in_flight),
+                resumable_status=None
+                if resumable_status is None
+                else ResumableStatus(resumable_status),
+                time_zone=time_zone,
+                repeat_type=None if repeat_type is None else RepeatType(repeat_type),
+                min_battery_capacity=min_battery_capacity,
+                begin_at=None if begin_at is None else unix_seconds("begin_at", begin_at),
+                latest_begin_at=None
+                if latest_begin_at is None
+                else unix_seconds("latest_begin_at", latest_begin_at),
+            )
+        elif not isinstance(body, FlightTaskCreate):
+            raise InvalidArgumentError("body must be a FlightTaskCreate")
+        elif any(v is not None for v in (name, wayline_uuid, sn, task_type)):
+            raise InvalidArgumentError("pass either a FlightTaskCreate body or keywords, not both")
+        payload = _task_body(body)
+        project = self._client._project_for(project_uuid, "tasks")
+        return await self._client._call(
+            "POST", TASK_PATH, json=payload, project_uuid=project, parse=_parse_created
+        )
+
+    async def update_status(
+        self,
+        task_uuid: str,
+        status: TaskStatusChange | str,
+        *,
+        project_uuid: str | None = None,
+    ) -> None:
+        """Suspend (hang) or restore a task. ``PUT /openapi/v0.1/flight-task/{task_uuid}/status``
+        with ``{"status": "suspended" | "restored"}`` (§7.2)."""
+        if status not in (TaskStatusChange.SUSPENDED, TaskStatusChange.RESTORED):
+            raise InvalidArgumentError(f"status must be 'suspended' or 'restored', got {status!r}")
+        path = f"{TASK_PATH}/{path_param('task_uuid', task_uuid)}/status"
+        project = self._client._project_for(project_uuid, "tasks")
+        await self._client._call(
+            "PUT", path, json={"status": str(status)}, project_uuid=project, parse=_none
+        )
+
+    async def suspend(self, task_uuid: str, *, project_uuid: str | None = None) -> None:
+        """``update_status(task_uuid, "suspended")``."""
+        await self.update_status(task_uuid, TaskStatusChange.SUSPENDED, project_uuid=project_uuid)
+
+    async def restore(self, task_uuid: str, *, project_uuid: str | None = None) -> None:
+        """``update_status(task_uuid, "restored")``."""
+        await self.update_status(task_uuid, TaskStatusChange.RESTORED, project_uuid=project_uuid)
+
+    async def get(self, task_uuid: str, *, project_uuid: str | None = None) -> FlightTask:
+        """One task's info. ``GET /openapi/v0.1/flight-task/{task_uuid}`` (§7.3)."""
+        path = f"{TASK_PATH}/{path_param('task_uuid', task_uuid)}"
+        project = self._client._project_for(project_uuid, "tasks")
+        return await self._client._call(
+            "GET", path, project_uuid=project, parse=lambda d: structure(d, FlightTask)
+        )
+
+    async def list(
+        self,
+        *,
+        sn: str,
+        begin_at: int | dt.datetime,
+        end_at: int | dt.datetime,
+        name: str | None = None,
+        task_type: TaskType | str | None = None,
+        status: str | None = None,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        project_uuid: str | None = None,
+    ) -> Page[FlightTask]:
+        """One page of tasks. ``GET /openapi/v0.1/flight-task/list`` (§7.4).
+
+        ``sn`` the dock; ``begin_at``/``end_at`` the window (unix seconds or aware datetimes,
+        both required); optional ``name``, ``task_type`` and ``status`` filters; ``page`` from 1
+        and ``page_size`` (sent as clients do; up to 100).
+        """
+        check_paging(page, page_size, maximum=MAX_PAGE_SIZE)
+        start, end = unix_seconds("begin_at", begin_at), unix_seconds("end_at", end_at)
+        if start > end:
+            raise InvalidArgumentError("begin_at must not be after end_at")
+        params = {
+            "sn": require_text("sn", sn),
+            "begin_at": start,
+            "end_at": end,
+            "name": name,
+            "task_type": None if task_type is None else str(task_type),
+            "status": status,
+            "page": page,
+            "page_size": page_size,
+        }
+        project = self._client._project_for(project_uuid, "tasks")
+        return await self._client._call(
+            "GET",
+            f"{TASK_PATH}/list",
+            params=params,
+            project_uuid=project,
+            parse=lambda d: parse_page(d, FlightTask, page=page, page_size=page_size),
+        )
+
+    async def iter(
+        self,
+        *,
+        sn: str,
+        begin_at: int | dt.datetime,
+        end_at: int | dt.datetime,
+        name: str | None = None,
+        task_type: TaskType | str | None = None,
+        status: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        project_uuid: str | None = None,
+    ) -> AsyncIterator[FlightTask]:
+        """Every task matching the filters of :meth:`list`, fetching pages lazily."""
+
+        async def fetch(page: int) -> Page[FlightTask]:
+            return await self.list(
+                sn=sn,
+                begin_at=begin_at,
+                end_at=end_at,
+                name=name,
+                task_type=task_type,
+                status=status,
+                page=page,
+                page_size=page_size,
+                project_uuid=project_uuid,
+            )
+
+        async for task in self._iter_pages(fetch):
+            yield task
+
+    async def media(self, task_uuid: str, *, project_uuid: str | None = None) -> Page[TaskMedia]:
+        """Photos and videos the task uploaded so far (up to 10,000 per task [secondary]).
+        ``GET /openapi/v0.1/flight-task/{task_uuid}/media`` (§7.5); ``data.list[]`` or a bare
+        list. URLs may be signed: they are masked in ``repr``."""
+        path = f"{TASK_PATH}/{path_param('task_uuid', task_uuid)}/media"
+        project = self._client._project_for(project_uuid, "tasks")
+        return await self._client._call(
+            "GET",
+            path,
+            project_uuid=project,
+            parse=lambda d: parse_page(d, TaskMedia, page=1, page_size=None),
+        )
+
+    async def track(self, task_uuid: str, *, project_uuid: str | None = None) -> TaskTrack:
+        """The flown trajectory: points (timestamp, latitude, longitude, height), distance and
+        duration. ``GET /openapi/v0.1/flight-task/{task_uuid}/track`` (§7.6)."""
+        path = f"{TASK_PATH}/{path_param('task_uuid', task_uuid)}/track"
+        project = self._client._project_for(project_uuid, "tasks")
+        return await self._client._call(
+            "GET", path, project_uuid=project, parse=lambda d: structure(d, TaskTrack)
+        )

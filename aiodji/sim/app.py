@@ -27,9 +27,11 @@ __all__ = [
     "int_param",
     "make_app",
     "ok",
+    "paged",
     "project_of",
     "project_scoped",
     "read_json",
+    "required_str",
 ]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -109,6 +111,14 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return body
 
 
+def required_str(body: dict[str, Any], key: str) -> str:
+    """A non-empty string field of a JSON body, else ``ApiError(200500)``."""
+    value = body.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(CODE_BAD_REQUEST, f"invalid parameter: {key}")
+    return value
+
+
 def int_param(
     request: web.Request,
     name: str,
@@ -131,6 +141,27 @@ def int_param(
     if maximum is not None and value > maximum:
         value = maximum
     return value
+
+
+def paged(
+    request: web.Request,
+    items: list[dict[str, Any]],
+    *,
+    default_size: int = 50,
+    max_size: int = 100,
+) -> web.Response:
+    """``ok({"list": [...], "pagination": {page, page_size, total}})`` for the requested page
+    (``page`` / ``page_size`` query, API.md decision 4)."""
+    page = int_param(request, "page", 1)
+    size = int_param(request, "page_size", default_size, maximum=max_size)
+    assert page is not None and size is not None
+    start = (page - 1) * size
+    return ok(
+        {
+            "list": items[start : start + size],
+            "pagination": {"page": page, "page_size": size, "total": len(items)},
+        }
+    )
 
 
 def project_scoped(handler: _H) -> _H:

@@ -238,6 +238,12 @@ class SimState:
                 updated_at=_BASE_TS + p * 86_400 + 3_600,
             )
             st.add_project(proj)
+            st.missions.add_wayline(
+                proj.uuid,
+                f"Patrol {p:02d}",
+                f"wayline/{proj.uuid}/patrol-{p:02d}.kmz",
+                center=(proj.latitude, proj.longitude),
+            )
             drones: list[Device] = []
             for d in range(1, docks_per_project + 1):
                 _, drone = st.add_dock(
@@ -333,6 +339,11 @@ class SimState:
         for pairs in self.pairs.values():
             out.extend(pairs)
         return out
+
+    def device_in_project(self, project_uuid: str, sn: str) -> Device | None:
+        """The device with serial ``sn`` if it belongs to the project, else None."""
+        dev = self.devices.get(sn)
+        return dev if dev is not None and dev.project_uuid == project_uuid else None
 
     def converters_of(self, project_uuid: str) -> list[Converter]:
         """Converters of one project, in creation order."""

@@ -1,16 +1,190 @@
-"""Flight tasks (API.md §7)."""
+"""Flight tasks (API.md §7).
+
+Validation: ``name``/``wayline_uuid``/``sn``/``task_type`` required, documented enum values
+checked, ``begin_at`` required for timed tasks → 200500; a wayline or task of another project
+or unknown → 200404 (aiodji's choice: the V1 docs give no task error codes). Lifecycle in
+:mod:`aiodji.sim.mission_state`: each ``GET /flight-task/{uuid}`` advances the task one step
+after answering.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
+
+from ..app import (
+    CODE_BAD_REQUEST,
+    CODE_NOT_FOUND,
+    ApiError,
+    ok,
+    paged,
+    project_of,
+    project_scoped,
+    read_json,
+    required_str,
+)
+from ..mission_state import SimTask
 
 if TYPE_CHECKING:
     from ..server import Simulator
 
 __all__ = ["register"]
 
+BASE: Final = "/openapi/v0.1/flight-task"
+TASK_TYPES: Final = frozenset({"immediate", "timed", "recurring", "continuous"})
+# Documented value sets only (§7.1); rth_mode, out_of_control_action_in_flight and repeat_type
+# have incomplete lists, so any string is accepted for them.
+CLOSED_ENUMS: Final = {
+    "wayline_precision_type": frozenset({"gps", "rtk"}),
+    "resumable_status": frozenset({"auto", "manual"}),
+}
+OPEN_STRINGS: Final = (
+    "landing_dock_sn",
+    "rth_mode",
+    "out_of_control_action_in_flight",
+    "time_zone",
+    "repeat_type",
+)
+INT_RANGES: Final = {
+    "rth_altitude": (20, 1500),  # metres, the DJI dock range
+    "min_battery_capacity": (0, 100),
+    "begin_at": (0, 2**40),
+    "latest_begin_at": (0, 2**40),
+}
+STATUS_CHANGES: Final = {
+    "suspended": ("waiting", "suspended"),
+    "restored": ("suspended", "waiting"),
+}
+
+
+def _optional_int(body: dict[str, Any], key: str) -> int | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    low, high = INT_RANGES[key]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ApiError(CODE_BAD_REQUEST, f"invalid parameter: {key}")
+    return value
+
+
+def _query_int(request: web.Request, key: str) -> int:
+    raw = request.query.get(key, "")
+    try:
+        return int(float(raw))
+    except ValueError:
+        raise ApiError(CODE_BAD_REQUEST, f"invalid parameter: {key}") from None
+
+
+def _validated_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The create body with only known, checked fields (unset ones dropped)."""
+    out: dict[str, Any] = {
+        key: required_str(body, key) for key in ("name", "wayline_uuid", "sn", "task_type")
+    }
+    if out["task_type"] not in TASK_TYPES:
+        raise ApiError(CODE_BAD_REQUEST, "invalid parameter: task_type")
+    for key, allowed in CLOSED_ENUMS.items():
+        if body.get(key) is not None:
+            if body[key] not in allowed:
+                raise ApiError(CODE_BAD_REQUEST, f"invalid parameter: {key}")
+            out[key] = body[key]
+    for key in OPEN_STRINGS:
+        if body.get(key) is not None:
+            out[key] = required_str(body, key)
+    for key in INT_RANGES:
+        value = _optional_int(body, key)
+        if value is not None:
+            out[key] = value
+    if out["task_type"] == "timed" and "begin_at" not in out:
+        raise ApiError(CODE_BAD_REQUEST, "invalid parameter: begin_at (required for timed tasks)")
+    if "latest_begin_at" in out and out["latest_begin_at"] < out.get("begin_at", 0):
+        raise ApiError(CODE_BAD_REQUEST, "invalid parameter: latest_begin_at before begin_at")
+    return out
+
 
 def register(app: web.Application, sim: Simulator) -> None:
-    """Add this area's routes to ``app``."""
+    missions = sim.state.missions
+
+    def lookup(request: web.Request) -> SimTask:
+        task = missions.tasks.get(request.match_info["task_uuid"])
+        if task is None or task.project_uuid != project_of(request):
+            raise ApiError(CODE_NOT_FOUND, "flight task not found")
+        return task
+
+    @project_scoped
+    async def create(request: web.Request) -> web.StreamResponse:
+        project = project_of(request)
+        body = _validated_body(await read_json(request))
+        line = missions.waylines.get(body["wayline_uuid"])
+        if line is None or line.project_uuid != project:
+            raise ApiError(CODE_NOT_FOUND, "wayline not found")
+        drone_sn = ""
+        for pair in sim.state.device_pairs(project):
+            if pair.gateway.sn == body["sn"]:
+                drone_sn = pair.drone.sn if pair.drone is not None else ""
+                break
+        else:
+            raise ApiError(CODE_BAD_REQUEST, "invalid parameter: sn (not a dock of this project)")
+        begin_at = body.get("begin_at", int(time.time()))
+        task = missions.add_task(project, body, begin_at, drone_sn=drone_sn)
+        return ok(
+            {"task": {"uuid": task.uuid, "begin_at": begin_at, "wayline_validity_check_codes": []}}
+        )
+
+    @project_scoped
+    async def update_status(request: web.Request) -> web.StreamResponse:
+        task = lookup(request)
+        body = await read_json(request)
+        change = body.get("status")
+        if not isinstance(change, str) or change not in STATUS_CHANGES:
+            raise ApiError(CODE_BAD_REQUEST, "invalid parameter: status")
+        before, after = STATUS_CHANGES[change]
+        if task.status != before:
+            raise ApiError(CODE_BAD_REQUEST, f"a {task.status} task cannot be {change}")
+        task.status = after
+        return ok(omit_data=True)
+
+    @project_scoped
+    async def get(request: web.Request) -> web.StreamResponse:
+        task = lookup(request)
+        reply = ok(task.to_wire())
+        missions.advance_task(task.uuid)
+        return reply
+
+    @project_scoped
+    async def list_tasks(request: web.Request) -> web.StreamResponse:
+        project = project_of(request)
+        query = request.query
+        sn = query.get("sn")
+        if not sn:
+            raise ApiError(CODE_BAD_REQUEST, "invalid parameter: sn")
+        begin_at, end_at = _query_int(request, "begin_at"), _query_int(request, "end_at")
+        name, task_type, status = query.get("name"), query.get("task_type"), query.get("status")
+        matched = [
+            t.to_wire()
+            for t in missions.tasks.values()
+            if t.project_uuid == project
+            and t.sn == sn
+            and begin_at <= t.begin_at <= end_at
+            and (not name or name in t.name)
+            and (not task_type or t.task_type == task_type)
+            and (not status or t.status == status)
+        ]
+        return paged(request, matched)
+
+    @project_scoped
+    async def media(request: web.Request) -> web.StreamResponse:
+        task = lookup(request)
+        return ok({"list": missions.uploaded_media(task)})
+
+    @project_scoped
+    async def track(request: web.Request) -> web.StreamResponse:
+        return ok(lookup(request).track_wire())
+
+    app.router.add_post(BASE, create)
+    app.router.add_get(BASE + "/list", list_tasks)  # before the {task_uuid} route
+    app.router.add_get(BASE + "/{task_uuid}", get)
+    app.router.add_put(BASE + "/{task_uuid}/status", update_status)
+    app.router.add_get(BASE + "/{task_uuid}/media", media)
+    app.router.add_get(BASE + "/{task_uuid}/track", track)
