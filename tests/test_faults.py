@@ -1,0 +1,410 @@
+"""Faults against the simulator's fault knobs (issue 7, "Faults"). Loopback only, bounded counts;
+no wall-clock assertion anywhere (``anyio.fail_after`` only guards against hangs).
+
+- under ~10 % random faults every call ends in success or a typed aiodji error;
+- idempotent calls (PUT/GET) survive them: the server ends in the desired state;
+- POST creates are never sent twice (``sim.state.create_counts``), even when a reply is lost;
+- 429 storms with Retry-After: every call still succeeds, creates included;
+- the retry budget stops retry storms when the server is down (requests counted);
+- server down / DNS failure / connect timeout: a typed error naming the host;
+- the reply size cap (default 32 MiB) is a clear error;
+- cancellation at random points (hypothesis) leaks no task, session or socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import random
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import suppress
+from typing import Any
+
+import anyio
+import pytest
+from _servers import LocalServers, envelope, unused_port
+from aiohttp import web
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import aiodji
+from aiodji.sim import Simulator
+
+pytestmark = pytest.mark.anyio
+
+HANG_GUARD = 60  # seconds; a guard against hangs, never an expectation
+READ_TIMEOUT = 0.25
+TIMEOUTS = aiodji.Timeouts(connect=2.0, read=READ_TIMEOUT)
+# backoff shrunk to keep the suite fast; the retry decisions are the real ones
+FAST_RETRY = aiodji.RetryPolicy(max_retries=6, backoff_base=0.002, backoff_max=0.01)
+
+# The kinds of fault a FlightHub 2 deployment shows, split evenly to make ~10 % of requests fail.
+TRANSIENT_KINDS = (
+    "error",  # 500/502/503
+    "reset_before",  # connection reset before the request is processed
+    "reset_after",  # processed, then reset: the reply is lost
+    "reset_mid_body",  # half the reply, then reset
+    "malformed",  # cut JSON
+    "slow",  # slower than the read timeout
+    "business_error",  # 210318 / 210500 / 210504
+)
+
+
+def inject(sim: Simulator, total_rate: float, kinds: tuple[str, ...] = TRANSIENT_KINDS) -> None:
+    """Spread ``total_rate`` over ``kinds`` (the simulator draws them one after another)."""
+    share = total_rate / len(kinds)
+    for kind in kinds:
+        setattr(sim.faults, f"{kind}_rate", share)
+    sim.faults.slow_seconds = 2 * READ_TIMEOUT
+
+
+def client(sim: Simulator, **kw: Any) -> aiodji.Client:
+    kw.setdefault("retry", FAST_RETRY)
+    kw.setdefault("timeout", TIMEOUTS)
+    return aiodji.Client(token=sim.token, base_url=sim.url, **kw)
+
+
+def camera_of(sim: Simulator, project: str) -> tuple[str, str]:
+    pair = sim.state.device_pairs(project)[0]
+    return pair.drone.sn, pair.drone.camera_list[0]["camera_index"]
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    async with Simulator(projects=4, docks_per_project=3, converters_per_project=150, seed=7) as s:
+        s.state.converter_limit = 100_000  # creates are measured here, not the quota
+        yield s
+
+
+async def gather_all(calls: list[Awaitable[Any]]) -> list[Any]:
+    with anyio.fail_after(HANG_GUARD):
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+
+# -- every call ends typed; idempotent calls survive ----------------------------------------
+
+
+async def test_every_call_ends_in_success_or_a_typed_error(sim: Simulator) -> None:
+    """Lists, toggles, creates and deletes under 10 % faults (HTML pages and 429s too)."""
+    inject(sim, 0.10, (*TRANSIENT_KINDS, "html"))
+    sim.faults.business_codes = (210318, 210500, 210504, 210429, 200500)
+    projects = list(sim.state.projects)
+    rng = random.Random(1)
+    async with client(sim, retry=aiodji.RetryPolicy(backoff_base=0.002, backoff_max=0.01)) as dji:
+        calls: list[Awaitable[Any]] = []
+        for i in range(400):
+            project = projects[i % len(projects)]
+            p = dji.project(project)
+            convs = sim.state.converters_of(project)
+            kind = i % 4
+            if kind == 0:
+                calls.append(p.converters.list_page(rng.randint(1, 3), page_size=50))
+            elif kind == 1:
+                calls.append(p.converters.set_enabled(rng.choice(convs).converter_id, i % 3 == 0))
+            elif kind == 2:
+                sn, camera = camera_of(sim, project)
+                calls.append(
+                    p.converters.create(
+                        name=f"any-{i}", sn=sn, camera_index=camera, url=f"rtmp://h/live/any-{i}"
+                    )
+                )
+            else:
+                calls.append(p.converters.delete(f"missing-{i}"))
+        results = await gather_all(calls)
+    strays = [
+        r for r in results if isinstance(r, BaseException) and not isinstance(r, aiodji.DJIError)
+    ]
+    assert strays == []
+    failures = Counter(type(r).__name__ for r in results if isinstance(r, aiodji.DJIError))
+    assert sum(sim.stats.faults.values()) > 20  # faults really were injected
+    assert failures  # deletes of missing ids at least (213029), plus unrecovered faults
+    for r in results:
+        if isinstance(r, aiodji.APIError):
+            assert r.request_id and r.method and r.path.startswith("/openapi/v0.1/")
+
+
+async def test_idempotent_calls_survive_10_percent_faults(sim: Simulator) -> None:
+    inject(sim, 0.10)
+    rng = random.Random(2)
+    desired = {cid: rng.random() < 0.5 for cid in sim.state.converters}
+    owner = {cid: c.project_uuid for cid, c in sim.state.converters.items()}
+    async with client(sim) as dji:
+        results = await gather_all(
+            [
+                dji.project(owner[cid]).converters.set_enabled(cid, enabled)
+                for cid, enabled in desired.items()
+            ]
+        )
+        listed = await gather_all([dji.project(p).converters.list() for p in sim.state.projects])
+    assert [r for r in results if r is not None] == []  # every PUT succeeded
+    assert {cid: c.auto_push_stream for cid, c in sim.state.converters.items()} == desired
+    assert not [r for r in listed if isinstance(r, BaseException)]
+    assert {c.converter_id: c.auto_push_stream for page in listed for c in page} == desired
+    injected = sum(sim.stats.faults.values())
+    assert injected >= 0.05 * len(desired)  # ~10 % of ~650 requests
+    assert set(sim.stats.faults) == set(TRANSIENT_KINDS)
+
+
+async def test_creates_are_never_sent_twice_even_when_replies_are_lost(sim: Simulator) -> None:
+    """A POST whose reply is lost (reset after processing, cut body, cut JSON, read timeout)
+    must not be retried: the converter may exist. ``create_counts`` counts what reached the
+    server per name: never more than one."""
+    inject(sim, 0.30)  # high, to lose many replies
+    project = next(iter(sim.state.projects))
+    sn, camera = camera_of(sim, project)
+    names = [f"create-{i}" for i in range(200)]
+    async with client(sim) as dji:
+        p = dji.project(project)
+        results = await gather_all(
+            [
+                p.converters.create(name=n, sn=sn, camera_index=camera, url=f"rtmp://h/live/{n}")
+                for n in names
+            ]
+        )
+    assert not [
+        r for r in results if isinstance(r, BaseException) and not isinstance(r, aiodji.DJIError)
+    ]
+    assert max(sim.state.create_counts[n] for n in names) == 1
+    existing = Counter(c.converter_name for c in sim.state.converters.values())
+    assert max(existing[n] for n in names) == 1
+    for name, result in zip(names, results, strict=True):
+        if isinstance(result, aiodji.models.Converter):
+            assert sim.state.converters[result.converter_id].converter_name == name
+    lost_replies = sum(sim.stats.faults[k] for k in ("reset_after", "reset_mid_body", "malformed"))
+    assert lost_replies > 0  # the dangerous case really happened
+
+
+async def test_429_storms_with_retry_after_every_call_succeeds(sim: Simulator) -> None:
+    """A server bucket far below the demand: 429 + Retry-After for much of the burst. The whole
+    Client pauses and goes again; creates (refused, so never processed) are retried safely."""
+    project = next(iter(sim.state.projects))
+    sn, camera = camera_of(sim, project)
+    convs = sim.state.converters_of(project)[:60]
+    sim.set_rate_limit(150, 10)
+    async with client(sim, retry=aiodji.RetryPolicy(max_retries=0)) as dji:
+        p = dji.project(project)
+        puts = [p.converters.set_enabled(c.converter_id, True) for c in convs]
+        names = [f"storm-{i}" for i in range(30)]
+        posts = [
+            p.converters.create(name=n, sn=sn, camera_index=camera, url=f"rtmp://h/live/{n}")
+            for n in names
+        ]
+        results = await gather_all([*puts, *posts])
+        limiter_stats = dji.limiter.stats
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    assert sim.stats.rate_limited > 0 and limiter_stats.rate_limited > 0
+    assert all(c.auto_push_stream for c in convs)
+    assert [sim.state.create_counts[n] for n in names] == [1] * len(names)
+
+
+# -- the retry budget -------------------------------------------------------------------------
+
+
+async def test_retry_budget_stops_retry_storms_when_the_server_is_down(sim: Simulator) -> None:
+    """Every request answers 503. Without a budget 300 calls × 7 attempts = 2,100 requests; the
+    budget allows the reserve plus 20 % of the calls, then calls fail on their first error."""
+    sim.faults.error_rate = 1.0
+    calls = 300
+    policy = aiodji.RetryPolicy(
+        max_retries=6, backoff_base=0.001, backoff_max=0.002, budget_ratio=0.2, budget_reserve=20
+    )
+    project = next(iter(sim.state.projects))
+    async with client(sim, retry=policy) as dji:
+        results = await gather_all([dji.project(project).converters.list() for _ in range(calls)])
+    assert all(isinstance(r, aiodji.InternalServerError) for r in results)
+    assert sim.stats.total <= calls + 20 + 0.2 * calls + 1
+    assert sum(r.attempts for r in results) == sim.stats.total
+    assert "HTTP 5" in str(results[-1]) and results[-1].attempts == 1  # plain, at once
+
+
+async def test_retry_budget_also_bounds_connection_failures() -> None:
+    port = unused_port()
+    policy = aiodji.RetryPolicy(
+        max_retries=6, backoff_base=0.001, backoff_max=0.002, budget_ratio=0.1, budget_reserve=10
+    )
+    async with aiodji.Client(token="t", base_url=f"http://127.0.0.1:{port}", retry=policy) as dji:
+        results = await gather_all([dji.request("GET", "system_status") for _ in range(100)])
+    assert all(isinstance(r, aiodji.APIConnectionError) for r in results)
+    assert all(f"127.0.0.1:{port}" in str(r) for r in results)
+    assert sum(r.attempts for r in results) <= 100 + 10 + 0.1 * 100 + 1
+
+
+# -- the server cannot be reached ---------------------------------------------------------------
+
+
+async def test_server_down_is_a_connection_error_naming_the_host() -> None:
+    port = unused_port()
+    async with aiodji.Client(
+        token="t", base_url=f"http://127.0.0.1:{port}", retry=FAST_RETRY
+    ) as dji:
+        with anyio.fail_after(HANG_GUARD), pytest.raises(aiodji.APIConnectionError) as info:
+            await dji.project("p").converters.create(
+                name="n", sn="s", camera_index="c", url="rtmp://h/live/k"
+            )
+    assert f"127.0.0.1:{port}" in str(info.value)
+    assert not isinstance(info.value, aiodji.APITimeoutError)
+    assert info.value.attempts == 7  # nothing reached the server: even a create may retry
+
+
+async def test_dns_failure_is_a_connection_error_naming_the_host() -> None:
+    async with aiodji.Client(
+        token="t",
+        base_url="https://nonexistent.invalid",
+        timeout=aiodji.Timeouts(connect=3, read=3),
+        retry=aiodji.RetryPolicy(max_retries=1, backoff_base=0.001, backoff_max=0.002),
+    ) as dji:
+        with anyio.fail_after(HANG_GUARD), pytest.raises(aiodji.APIConnectionError) as info:
+            await dji.request("GET", "system_status")
+    assert "nonexistent.invalid" in str(info.value)
+    assert info.value.method == "GET" and info.value.path == "/openapi/v0.1/system_status"
+
+
+async def test_connect_timeout_is_a_timeout_error_naming_the_host() -> None:
+    """A server that accepts TCP but never answers the TLS handshake: the connect timeout
+    (which covers DNS + TCP + TLS) ends the attempt."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with aiodji.Client(
+            token="t",
+            base_url=f"https://127.0.0.1:{port}",
+            timeout=aiodji.Timeouts(connect=0.2, read=5),
+            retry=aiodji.RetryPolicy(max_retries=1, backoff_base=0.001, backoff_max=0.002),
+        ) as dji:
+            with anyio.fail_after(HANG_GUARD), pytest.raises(aiodji.APITimeoutError) as info:
+                await dji.request("GET", "system_status")
+    finally:
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+    assert f"127.0.0.1:{port}" in str(info.value) and "connect" in str(info.value)
+    assert info.value.attempts == 2 and len(accepted) == 2
+
+
+# -- the reply size cap -------------------------------------------------------------------------
+
+
+async def test_default_reply_cap_is_32_mib_and_a_larger_reply_is_a_clear_error() -> None:
+    mib = 1024 * 1024
+    chunk = b" " * mib
+
+    async def huge(request: web.Request) -> web.StreamResponse:
+        if request.query.get("small"):
+            return envelope({"fits": True})
+        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        if request.query.get("declared"):
+            resp.content_length = 40 * mib  # announced up front: refused before reading
+        else:
+            resp.enable_chunked_encoding()  # length unknown: counted while reading
+        await resp.prepare(request)
+        with suppress(ConnectionError):
+            for _ in range(40):
+                await resp.write(chunk)
+            await resp.write_eof()
+        return resp
+
+    async with LocalServers() as servers:
+        url = await servers.add(huge)
+        async with aiodji.Client(token="t", base_url=url) as dji:
+            assert dji.config.max_response_bytes == 32 * mib
+            for declared in (True, False):
+                with (
+                    anyio.fail_after(HANG_GUARD),
+                    pytest.raises(
+                        aiodji.ResponseTooLargeError, match="max_response_bytes=33554432"
+                    ) as info,
+                ):
+                    await dji.request("GET", "system_status", params={"declared": declared or None})
+                assert info.value.attempts == 1  # a bigger reply will not shrink on retry
+            # the connection was dropped, not the Client: the next call works
+            assert await dji.request("GET", "x", params={"small": 1}) == {"fits": True}
+
+
+# -- cancellation -------------------------------------------------------------------------------
+
+
+def client_tasks() -> set[asyncio.Task[Any]]:
+    """Unfinished tasks, minus the servers' own request handlers."""
+    out = set()
+    for task in asyncio.all_tasks():
+        code = getattr(task.get_coro(), "cr_code", None)
+        filename = code.co_filename if code is not None else ""
+        if not task.done() and "web_protocol" not in filename:
+            out.add(task)
+    return out
+
+
+@pytest.fixture
+async def small_sim() -> AsyncIterator[Simulator]:
+    async with Simulator(projects=2, docks_per_project=2, converters_per_project=10, seed=3) as s:
+        s.state.converter_limit = 100_000
+        s.faults.latency_jitter = 0.004
+        inject(s, 0.10)
+        yield s
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    steps=st.integers(0, 400),
+    delay=st.sampled_from([0.0, 0.001, 0.005, 0.02]),
+    concurrency=st.integers(1, 30),
+    rate=st.sampled_from([None, 300.0]),
+)
+async def test_cancel_at_random_points_leaks_nothing(
+    small_sim: Simulator, steps: int, delay: float, concurrency: int, rate: float | None
+) -> None:
+    sim = small_sim
+    project = next(iter(sim.state.projects))
+    convs = sim.state.converters_of(project)
+    sn, camera = camera_of(sim, project)
+    before = client_tasks()
+    dji = client(sim, rate_limit=rate, max_connections=8)
+
+    async def work() -> None:
+        p = dji.project(project)
+        calls: list[Awaitable[Any]] = []
+        for i in range(concurrency):
+            if i % 3 == 0:
+                calls.append(p.converters.list())
+            elif i % 3 == 1:
+                calls.append(p.converters.set_enabled(convs[i % len(convs)].converter_id, True))
+            else:
+                name = f"cancel-{sim.stats.total}-{i}"
+                calls.append(
+                    p.converters.create(
+                        name=name, sn=sn, camera_index=camera, url=f"rtmp://h/live/{name}"
+                    )
+                )
+        await asyncio.gather(*calls, return_exceptions=True)
+
+    task = asyncio.ensure_future(work())
+    for _ in range(steps):
+        await asyncio.sleep(0)
+    if delay:
+        await asyncio.sleep(delay)
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+    # the Client is still usable: cancelled calls gave their limiter slots back
+    assert dji.limiter.in_flight == 0
+    saved, sim.faults.error_rate = sim.faults.error_rate, 0.0
+    with anyio.fail_after(HANG_GUARD):
+        await dji.project(project).converters.list_page(1)
+    sim.faults.error_rate = saved
+    await dji.close()
+    assert dji.closed
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert client_tasks() - before == set()
+    gc.collect()  # an unclosed session or socket would warn here, and warnings are errors
