@@ -2,4 +2,242 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from collections.abc import Iterator
+from typing import Any
+
+from attrs import field, frozen
+
+from aiodji.models._base import OpenStrEnum, wire
+from aiodji.redact import masked_repr
+
+__all__ = [
+    "Camera",
+    "CameraPosition",
+    "Device",
+    "DeviceClass",
+    "DeviceCommand",
+    "DeviceHms",
+    "DeviceModel",
+    "DevicePair",
+    "DeviceState",
+    "HmsItem",
+    "HmsLevel",
+    "HmsReport",
+    "Lens",
+    "LensType",
+    "RtkCalibration",
+    "VideoQuality",
+]
+
+
+class DeviceClass(OpenStrEnum):
+    """``device_model.class`` (§4.2): a dock is ``airport``."""
+
+    AIRPORT = "airport"
+    DRONE = "drone"
+
+
+class CameraPosition(OpenStrEnum):
+    """Where a dock camera looks (§5.4)."""
+
+    INDOOR = "indoor"
+    OUTDOOR = "outdoor"
+
+
+class LensType(OpenStrEnum):
+    """An aircraft camera lens (§4.2; §5.5 switches between wide, zoom and ir)."""
+
+    NORMAL = "normal"
+    WIDE = "wide"
+    ZOOM = "zoom"
+    IR = "ir"
+
+
+class VideoQuality(OpenStrEnum):
+    """Video transmission quality (§5.8) and livestream ``quality_type`` (§6.1)."""
+
+    ADAPTIVE = "adaptive"
+    SMOOTH = "smooth"
+    ULTRA_HIGH_DEFINITION = "ultra_high_definition"
+
+
+class DeviceCommand(OpenStrEnum):
+    """Real-time flight commands (§5.3)."""
+
+    RETURN_HOME = "return_home"
+    RETURN_SPECIFIC_HOME = "return_specific_home"  # leap-frog: land at the designated dock
+    RETURN_HOME_CANCEL = "return_home_cancel"
+    FLIGHTTASK_PAUSE = "flighttask_pause"
+    FLIGHTTASK_RECOVERY = "flighttask_recovery"
+
+
+class HmsLevel(OpenStrEnum):
+    """Severity of a health message (§5.2, names not confirmed)."""
+
+    NOTIFICATION = "notification"
+    REMINDER = "reminder"
+    WARNING = "warning"
+
+
+@frozen
+class DeviceModel:
+    """``device_model`` (§4.2): ``key`` is ``domain-type-sub_type``; wire ``class`` is
+    ``device_class`` here."""
+
+    key: str | None = None
+    domain: str | None = None
+    type: str | None = None
+    sub_type: str | None = None
+    name: str | None = None
+    device_class: DeviceClass | None = wire("class", default=None)
+
+
+@frozen
+class Lens:
+    lens_type: LensType | None = None
+    available_lens_types: list[LensType] = field(factory=list)
+
+
+@frozen
+class Camera:
+    """A camera of ``camera_list`` (§4.2).
+
+    Dock cameras carry ``camera_position`` / ``available_camera_positions`` (strings
+    ``indoor``/``outdoor`` live, ints 0/1 in the doc example: both kept as sent); aircraft
+    cameras carry ``lens_list``.
+    """
+
+    camera_index: str | None = None
+    camera_position: CameraPosition | int | None = None
+    available_camera_positions: list[CameraPosition | int] | None = None
+    lens_list: list[Lens] | None = None
+
+
+@frozen
+class Device:
+    """A dock, remote controller or aircraft (§4.2)."""
+
+    sn: str
+    callsign: str | None = None
+    device_model: DeviceModel | None = None
+    device_online_status: bool | None = None
+    mode_code: int | None = None
+    camera_list: list[Camera] | None = None
+
+    @property
+    def online(self) -> bool:
+        return bool(self.device_online_status)
+
+    @property
+    def cameras(self) -> list[Camera]:
+        return list(self.camera_list or ())
+
+    @property
+    def camera_indexes(self) -> list[str]:
+        """The ``camera_index`` values to use for livestreams, control and converters."""
+        return [c.camera_index for c in self.camera_list or () if c.camera_index]
+
+
+@frozen
+class DevicePair:
+    """A gateway (dock or RC) and the aircraft it serves (§4.2, §4.3); either may be null."""
+
+    gateway: Device | None = None
+    drone: Device | None = None
+
+    def devices(self) -> Iterator[Device]:
+        """The gateway, then the aircraft, skipping the missing one."""
+        if self.gateway is not None:
+            yield self.gateway
+        if self.drone is not None:
+            yield self.drone
+
+
+@frozen
+class DeviceState:
+    """The thing-model snapshot of ``GET /device/{sn}/state`` (§5.1).
+
+    Its schema differs per device model and was not found, so the whole reply is kept in
+    ``properties``; a few common keys of the DJI thing model get typed shortcuts.
+    """
+
+    sn: str
+    properties: dict[str, Any] = field(factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.properties.get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.properties[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.properties
+
+    def _number(self, key: str) -> float | None:
+        value = self.properties.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return float(value)
+
+    @property
+    def mode_code(self) -> int | None:
+        value = self.properties.get("mode_code")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    @property
+    def latitude(self) -> float | None:
+        return self._number("latitude")
+
+    @property
+    def longitude(self) -> float | None:
+        return self._number("longitude")
+
+    @property
+    def firmware_version(self) -> str | None:
+        value = self.properties.get("firmware_version")
+        return value if isinstance(value, str) else None
+
+
+@frozen
+class HmsItem:
+    """One health message (§5.2; field names [secondary], not confirmed).
+
+    ``in_the_sky`` tells whether it applies in flight or on the ground; sent as a flag, an
+    int or a word depending on the source, so it is kept as sent.
+    """
+
+    code: str | None = None
+    level: HmsLevel | int | None = None
+    module: str | int | None = None
+    in_the_sky: bool | int | str | None = None
+    message: str | None = None
+
+
+@frozen
+class HmsReport:
+    """``device_hms`` of one device: ``{"list": [...]}``."""
+
+    items: list[HmsItem] = wire("list", factory=list)
+
+
+@frozen
+class DeviceHms:
+    """The health messages of one device (``data.list[]`` of ``GET /device/hms``)."""
+
+    device_sn: str
+    device_hms: HmsReport | None = None
+
+    @property
+    def items(self) -> list[HmsItem]:
+        return list(self.device_hms.items) if self.device_hms is not None else []
+
+
+@frozen
+class RtkCalibration:
+    """The body of ``POST /device/{sn}/rtk`` (§5.9): a custom network RTK (NTRIP) caster."""
+
+    host: str
+    port: int
+    account: str
+    password: str = field(repr=masked_repr)
+    mount_point: str

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from attrs import field, frozen
 
 from aiodji.models._base import OpenStrEnum, local
 from aiodji.redact import masked_repr
 
-__all__ = ["Converter", "ConverterSchema", "ConverterState"]
+__all__ = ["Converter", "ConverterSchema", "ConverterState", "LiveStream"]
 
 
 class ConverterState(OpenStrEnum):
@@ -70,3 +71,23 @@ class Converter:
         """The push URL (RTMP) from ``bypass_option``, if any. Secret: do not log it unmasked."""
         value = (self.bypass_option or {}).get("url")
         return value if isinstance(value, str) else None
+
+
+@frozen
+class LiveStream:
+    """A started live view (``POST /live-stream/start``, §6.1).
+
+    ``url`` is the provider's playback/auth info (for ``url_type == "volc"`` a query string with
+    ``app_id``, ``room_id``, ``token``, ``user_id``, ``expire_time``); it carries a token, so
+    its repr is masked. ``expire_ts`` is when the stream token expires (unix seconds).
+    """
+
+    url: str | None = field(default=None, repr=masked_repr)
+    url_type: str | None = None
+    expire_ts: int | None = None
+
+    def url_params(self) -> dict[str, str]:
+        """``url`` split into its query parameters (the ``volc`` style); {} when it has none."""
+        if not self.url or "=" not in self.url:
+            return {}
+        return dict(parse_qsl(self.url.partition("?")[2] or self.url))

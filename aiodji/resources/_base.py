@@ -13,7 +13,15 @@ from aiodji.serde import structure
 if TYPE_CHECKING:
     from aiodji.client import Client
 
-__all__ = ["MAX_PAGES", "Resource", "parse_page", "path_param", "require_text"]
+__all__ = [
+    "MAX_PAGES",
+    "Resource",
+    "check_paging",
+    "no_data",
+    "parse_page",
+    "path_param",
+    "require_text",
+]
 
 T = TypeVar("T")
 
@@ -34,6 +42,23 @@ def path_param(name: str, value: object) -> str:
     """A path segment, percent-encoded so that ``/``, ``..``, ``?``, ``%`` stay inside it."""
     text = require_text(name, value)
     return quote(text, safe="").replace(".", "%2E")
+
+
+def check_paging(page: int, page_size: int | None, *, maximum: int | None = None) -> None:
+    """``page`` from 1 and ``page_size`` from 1 (to ``maximum``), or a clear error first."""
+    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+        raise InvalidArgumentError(f"page starts at 1, got {page!r}")
+    if page_size is None:
+        return
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+        raise InvalidArgumentError(f"page_size must be a positive int, got {page_size!r}")
+    if maximum is not None and page_size > maximum:
+        raise InvalidArgumentError(f"page_size must be at most {maximum}, got {page_size}")
+
+
+def no_data(data: Any) -> None:
+    """``parse`` for writes whose reply is the bare envelope: any ``data`` is ignored."""
+    return None
 
 
 def parse_page(data: Any, item_type: type[T], *, page: int, page_size: int | None) -> Page[T]:

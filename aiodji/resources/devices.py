@@ -2,10 +2,252 @@
 
 from __future__ import annotations
 
-from aiodji.resources._base import Resource
+import builtins
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+from aiodji.errors import InvalidArgumentError
+from aiodji.models import DeviceHms, DevicePair, DeviceState, Page, RtkCalibration
+from aiodji.resources._base import (
+    Resource,
+    check_paging,
+    no_data,
+    parse_page,
+    path_param,
+    require_text,
+)
+from aiodji.serde import unstructure
 
 __all__ = ["Devices"]
 
+BASE = "/openapi/v0.1/device"
+ITER_PAGE_SIZE = 100
+
+
+def _text_list(name: str, values: str | Sequence[str]) -> list[str]:
+    """One or more non-empty strings without commas (they travel comma-joined or as a list)."""
+    items = [values] if isinstance(values, str) else list(values)
+    if not items:
+        raise InvalidArgumentError(f"{name} needs at least one value")
+    for value in items:
+        require_text(name, value)
+        if "," in value:
+            raise InvalidArgumentError(f"{name} values must not contain ',': {value!r}")
+    return items
+
 
 class Devices(Resource):
-    """``dji.devices``: org list, thing model, HMS, control, camera/lens, quality, RTK."""
+    """``dji.devices``: org list, thing model, HMS, control, camera/lens, quality, RTK.
+
+    ``list``/``iter`` are org-level. Everything else is device management and project-scoped
+    (``X-Project-Uuid``, API.md §1.3): use ``dji.project(uuid).devices`` or pass
+    ``project_uuid=``. Device serial numbers come from ``dji.devices.list()`` (``Device.sn``),
+    camera indexes from ``Device.camera_list``.
+    """
+
+    # -- organization device list (§4.2) -------------------------------------------------------
+
+    async def list(self, page: int = 1, page_size: int | None = None) -> Page[DevicePair]:
+        """One page of the organization's devices, as gateway/aircraft pairs.
+
+        ``GET /openapi/v0.1/device`` (org-level, §4.2). ``page``/``page_size`` are sent as
+        clients do; ``page_size=None`` sends none and the server answers its default (the
+        documented reply is every device at once).
+        """
+        check_paging(page, page_size)
+        params = {"page": page, "page_size": page_size}
+
+        def parse(data: Any) -> Page[DevicePair]:
+            return parse_page(data, DevicePair, page=page, page_size=page_size)
+
+        return await self._client._call("GET", BASE, params=params, parse=parse)
+
+    async def iter(self, *, page_size: int = ITER_PAGE_SIZE) -> AsyncIterator[DevicePair]:
+        """Every device pair of the organization, fetching pages lazily."""
+        check_paging(1, page_size)
+
+        async def fetch(page: int) -> Page[DevicePair]:
+            return await self.list(page, page_size)
+
+        async for item in self._iter_pages(fetch):
+            yield item
+
+    # -- device management (§5) ----------------------------------------------------------------
+
+    async def state(self, sn: str, *, project_uuid: str | None = None) -> DeviceState:
+        """The device's thing-model snapshot (battery, position, RTK, storage, firmware, ...).
+
+        ``GET /openapi/v0.1/device/{device_sn}/state`` (§5.1). The schema differs per device
+        model, so the reply is kept whole in ``DeviceState.properties``.
+        """
+        path = f"{BASE}/{path_param('sn', sn)}/state"
+        project = self._client._project_for(project_uuid, "devices")
+
+        def parse(data: Any) -> DeviceState:
+            if data is None:
+                return DeviceState(sn=sn)
+            if not isinstance(data, Mapping):
+                raise TypeError(f"expected an object, got {type(data).__name__}")
+            return DeviceState(sn=sn, properties=dict(data))
+
+        return await self._client._call("GET", path, project_uuid=project, parse=parse)
+
+    async def hms(
+        self, sns: str | Sequence[str], *, project_uuid: str | None = None
+    ) -> builtins.list[DeviceHms]:
+        """Health (HMS) messages of one or more devices.
+
+        ``GET /openapi/v0.1/device/hms?device_sn_list=SN1,SN2`` (§5.2). ``sns``: the serial
+        numbers (a single string is one SN). Returns one :class:`DeviceHms` per device the
+        server reports, each with ``items`` (level, module, in_the_sky, code, message).
+        """
+        serials = _text_list("sns", sns)
+        project = self._client._project_for(project_uuid, "devices")
+
+        def parse(data: Any) -> builtins.list[DeviceHms]:
+            return list(parse_page(data, DeviceHms, page=1, page_size=None))
+
+        return await self._client._call(
+            "GET",
+            f"{BASE}/hms",
+            params={"device_sn_list": ",".join(serials)},
+            project_uuid=project,
+            parse=parse,
+        )
+
+    async def command(self, sn: str, command: str, *, project_uuid: str | None = None) -> None:
+        """Send a real-time flight command during a wayline or manual flight.
+
+        ``POST /openapi/v0.1/device/{device_sn}/command`` with ``{"device_command": command}``
+        (§5.3). ``command``: a :class:`~aiodji.models.DeviceCommand` — ``return_home``,
+        ``return_specific_home`` (leap-frog: land at the designated dock),
+        ``return_home_cancel``, ``flighttask_pause``, ``flighttask_recovery``.
+        """
+        path = f"{BASE}/{path_param('sn', sn)}/command"
+        require_text("command", command)
+        project = self._client._project_for(project_uuid, "devices")
+        body = {"device_command": str(command)}
+        await self._client._call("POST", path, json=body, project_uuid=project, parse=no_data)
+
+    async def change_camera(
+        self,
+        sn: str,
+        camera_index: str,
+        camera_position: str,
+        *,
+        project_uuid: str | None = None,
+    ) -> None:
+        """Point a dock camera inside or outside the dock.
+
+        ``POST /openapi/v0.1/device/change-camera`` with ``{sn, camera_index, camera_position}``
+        (§5.4). ``sn``: the dock; ``camera_index``: from the dock's ``camera_list``;
+        ``camera_position``: ``"indoor"`` | ``"outdoor"``.
+        """
+        body = {
+            "sn": require_text("sn", sn),
+            "camera_index": require_text("camera_index", camera_index),
+            "camera_position": str(require_text("camera_position", camera_position)),
+        }
+        await self._post(f"{BASE}/change-camera", body, project_uuid)
+
+    async def change_lens(
+        self, sn: str, camera_index: str, lens_type: str, *, project_uuid: str | None = None
+    ) -> None:
+        """Switch the aircraft camera's lens. Needs payload control (:meth:`acquire_control`).
+
+        ``POST /openapi/v0.1/device/change-lens`` with ``{sn, camera_index, lens_type}``
+        (§5.5). ``sn``: the aircraft; ``camera_index``: from its ``camera_list`` (e.g.
+        ``"81-0-0"``); ``lens_type``: ``"wide"`` | ``"zoom"`` | ``"ir"``.
+        """
+        body = {
+            "sn": require_text("sn", sn),
+            "camera_index": require_text("camera_index", camera_index),
+            "lens_type": str(require_text("lens_type", lens_type)),
+        }
+        await self._post(f"{BASE}/change-lens", body, project_uuid)
+
+    async def acquire_control(
+        self, sn: str, payload_index: str | Sequence[str], *, project_uuid: str | None = None
+    ) -> None:
+        """Take control of aircraft payloads (needed for lens switch and video quality).
+
+        ``POST /openapi/v0.1/device/control`` with ``{sn, payload_index: [...]}`` (§5.6).
+        ``sn``: the aircraft; ``payload_index``: camera indexes of its ``camera_list`` (e.g.
+        ``["81-0-0"]``; a single string is one payload).
+        """
+        await self._post(f"{BASE}/control", self._control_body(sn, payload_index), project_uuid)
+
+    async def release_control(
+        self, sn: str, payload_index: str | Sequence[str], *, project_uuid: str | None = None
+    ) -> None:
+        """Give back control of aircraft payloads taken with :meth:`acquire_control`.
+
+        ``DELETE /openapi/v0.1/device/control`` with the same JSON body as acquire (§5.7).
+        """
+        body = self._control_body(sn, payload_index)
+        project = self._client._project_for(project_uuid, "devices")
+        await self._client._call(
+            "DELETE", f"{BASE}/control", json=body, project_uuid=project, parse=no_data
+        )
+
+    async def set_video_quality(
+        self, sn: str, camera_index: str, quality: str, *, project_uuid: str | None = None
+    ) -> None:
+        """Set a camera's video transmission quality. Needs payload control.
+
+        ``PUT /openapi/v0.1/device/stream/quality`` with ``{sn, camera_index, quality}``
+        (§5.8). ``quality``: ``"adaptive"`` | ``"smooth"`` | ``"ultra_high_definition"``.
+        The field name is ambiguous in the sources (``quality`` in a V1 client, ``quality_type``
+        in a V2 one); aiodji sends ``quality``.
+        """
+        body = {
+            "sn": require_text("sn", sn),
+            "camera_index": require_text("camera_index", camera_index),
+            "quality": str(require_text("quality", quality)),
+        }
+        project = self._client._project_for(project_uuid, "devices")
+        await self._client._call(
+            "PUT", f"{BASE}/stream/quality", json=body, project_uuid=project, parse=no_data
+        )
+
+    async def rtk_calibration(
+        self,
+        sn: str,
+        *,
+        host: str,
+        port: int,
+        account: str,
+        password: str,
+        mount_point: str,
+        project_uuid: str | None = None,
+    ) -> None:
+        """Point the device at a custom network RTK (NTRIP) caster.
+
+        ``POST /openapi/v0.1/device/{device_sn}/rtk`` with ``{host, port, account, password,
+        mount_point}`` (§5.9): the caster's host name and TCP port, the NTRIP account and
+        password, and the mount point. The password never appears in reprs or logs.
+        """
+        path = f"{BASE}/{path_param('sn', sn)}/rtk"
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+            raise InvalidArgumentError(f"port must be an int in 1..65535, got {port!r}")
+        settings = RtkCalibration(
+            host=require_text("host", host),
+            port=port,
+            account=require_text("account", account),
+            password=require_text("password", password),
+            mount_point=require_text("mount_point", mount_point),
+        )
+        await self._post(path, unstructure(settings), project_uuid)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _control_body(sn: str, payload_index: str | Sequence[str]) -> dict[str, Any]:
+        return {
+            "sn": require_text("sn", sn),
+            "payload_index": _text_list("payload_index", payload_index),
+        }
+
+    async def _post(self, path: str, body: dict[str, Any], project_uuid: str | None) -> None:
+        project = self._client._project_for(project_uuid, "devices")
+        await self._client._call("POST", path, json=body, project_uuid=project, parse=no_data)

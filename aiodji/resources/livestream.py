@@ -8,14 +8,17 @@ from typing import Any
 import attrs
 
 from aiodji.errors import InvalidArgumentError
-from aiodji.models import Converter, ConverterSchema, Page
+from aiodji.models import Converter, ConverterSchema, LiveStream, Page, VideoQuality
 from aiodji.resources._base import Resource, parse_page, path_param, require_text
+from aiodji.serde import structure
 
 __all__ = ["Converters", "Livestream"]
 
 CONVERTER_PATH = "/openapi/v0.1/live-stream/converter"
 MAX_PAGE_SIZE = 100  # API.md decision 4
 PUSH_URL_SCHEMES = ("rtmp://", "rtmps://")
+START_PATH = "/openapi/v0.1/live-stream/start"
+DEFAULT_VIDEO_EXPIRE = 3600  # seconds; the docs give no default
 
 
 class Converters(Resource):
@@ -206,8 +209,48 @@ def _none(data: Any) -> None:
 
 
 class Livestream(Resource):
-    """Livestream (API.md §6): ``converters`` here; starting a live view comes with its model."""
+    """Livestream (API.md §6): ``start`` a live view; ``converters`` forward streams."""
 
     @property
     def converters(self) -> Converters:
         return self._client.converters
+
+    async def start(
+        self,
+        sn: str,
+        camera_index: str,
+        *,
+        video_expire: int = DEFAULT_VIDEO_EXPIRE,
+        quality_type: str = VideoQuality.ADAPTIVE,
+        project_uuid: str | None = None,
+    ) -> LiveStream:
+        """Start a device's live video and get the provider's playback/auth info.
+
+        ``POST /openapi/v0.1/live-stream/start`` with ``X-Project-Uuid`` (§6.1), body
+        ``{sn, camera_index, video_expire, quality_type}``:
+
+        - ``sn``: the aircraft or dock; ``camera_index``: from its ``camera_list``.
+        - ``video_expire``: seconds the stream token stays valid (the stream stops after it).
+        - ``quality_type``: ``"adaptive"`` | ``"smooth"`` | ``"ultra_high_definition"``.
+
+        The device starts pushing; the stream stops if nobody pulls it for 5 minutes. The
+        returned ``url`` (e.g. ``volc``: app_id, room_id, token, ...) is a secret, masked in
+        reprs. Not retried once the request may have reached the server.
+        """
+        if isinstance(video_expire, bool) or not isinstance(video_expire, int) or video_expire < 1:
+            raise InvalidArgumentError(f"video_expire must be seconds >= 1, got {video_expire!r}")
+        body = {
+            "sn": require_text("sn", sn),
+            "camera_index": require_text("camera_index", camera_index),
+            "video_expire": video_expire,
+            "quality_type": str(require_text("quality_type", quality_type)),
+        }
+        project = self._client._project_for(project_uuid, "livestream")
+
+        def parse(data: Any) -> LiveStream:
+            result: LiveStream = structure(data, LiveStream)
+            return result
+
+        return await self._client._call(
+            "POST", START_PATH, json=body, project_uuid=project, parse=parse
+        )

@@ -2,10 +2,173 @@
 
 from __future__ import annotations
 
-from aiodji.resources._base import Resource
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiodji.models import DevicePair, MemberRole, Page, Project, StsToken
+from aiodji.resources._base import Resource, check_paging, no_data, parse_page, require_text
+from aiodji.serde import structure
 
 __all__ = ["Projects"]
+
+PROJECT_PATH = "/openapi/v0.1/project"
+PROJECT_DEVICE_PATH = "/openapi/v0.1/project/device"
+STS_PATH = "/openapi/v0.1/project/sts-token"
+MEMBER_PATH = "/openapi/v0.1/project/member"
+DEFAULT_PAGE_SIZE = 50
+ITER_PAGE_SIZE = 100  # what integrators send (§4.1); the server's maximum is not documented
 
 
 class Projects(Resource):
     """``dji.projects``: Projects, project devices, storage credentials, members (API.md §4)."""
+
+    async def list(
+        self,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        *,
+        q: str | None = None,
+        prj_authorized_status: str | None = None,
+        usage: str | None = None,
+        sort_column: str | None = None,
+        sort_type: str | None = None,
+    ) -> Page[Project]:
+        """One page of the organization's projects (org-level: no ``X-Project-Uuid``).
+
+        ``GET /openapi/v0.1/project?page=&page_size=&q=&prj_authorized_status=&usage=
+        &sort_column=&sort_type=`` (query names from client code, §4.1).
+
+        - ``page``: from 1; ``page_size``: projects per page.
+        - ``q``: filter by (part of) the project name.
+        - ``prj_authorized_status``: e.g. ``"project-status-authorized"`` (projects the token's
+          user is authorized in).
+        - ``usage``: e.g. ``"simple"`` (the short form integrators ask for).
+        - ``sort_column`` (e.g. ``"created_at"``) and ``sort_type`` (``"ASC"`` | ``"DESC"``).
+
+        The reply usually has no total: ``Page.total`` is then None and ``has_more`` is judged
+        from a full page. Each ``Project.uuid`` is what ``dji.project(uuid)`` takes.
+        """
+        check_paging(page, page_size)
+        params = {
+            "page": page,
+            "page_size": page_size,
+            "q": q,
+            "prj_authorized_status": prj_authorized_status,
+            "usage": usage,
+            "sort_column": sort_column,
+            "sort_type": None if sort_type is None else str(sort_type),
+        }
+
+        def parse(data: Any) -> Page[Project]:
+            return parse_page(data, Project, page=page, page_size=page_size)
+
+        return await self._client._call("GET", PROJECT_PATH, params=params, parse=parse)
+
+    async def iter(
+        self,
+        *,
+        page_size: int = ITER_PAGE_SIZE,
+        q: str | None = None,
+        prj_authorized_status: str | None = None,
+        usage: str | None = None,
+        sort_column: str | None = None,
+        sort_type: str | None = None,
+    ) -> AsyncIterator[Project]:
+        """Every project of the organization, fetching pages lazily (arguments as :meth:`list`)."""
+        check_paging(1, page_size)
+
+        async def fetch(page: int) -> Page[Project]:
+            return await self.list(
+                page,
+                page_size,
+                q=q,
+                prj_authorized_status=prj_authorized_status,
+                usage=usage,
+                sort_column=sort_column,
+                sort_type=sort_type,
+            )
+
+        async for item in self._iter_pages(fetch):
+            yield item
+
+    async def devices(
+        self,
+        page: int = 1,
+        page_size: int | None = None,
+        *,
+        project_uuid: str | None = None,
+    ) -> Page[DevicePair]:
+        """One page of the project's devices, as dock/aircraft pairs.
+
+        ``GET /openapi/v0.1/project/device?page=&page_size=`` with ``X-Project-Uuid`` (§4.3;
+        same item shape as the org device list). ``page_size=None`` sends no page size: the
+        server then decides (the simulator answers every pair). Project-scoped: use
+        ``dji.project(uuid).projects.devices()`` or pass ``project_uuid=``.
+        """
+        check_paging(page, page_size)
+        project = self._client._project_for(project_uuid, "projects")
+        params = {"page": page, "page_size": page_size}
+
+        def parse(data: Any) -> Page[DevicePair]:
+            return parse_page(data, DevicePair, page=page, page_size=page_size)
+
+        return await self._client._call(
+            "GET", PROJECT_DEVICE_PATH, params=params, project_uuid=project, parse=parse
+        )
+
+    async def iter_devices(
+        self, *, page_size: int = ITER_PAGE_SIZE, project_uuid: str | None = None
+    ) -> AsyncIterator[DevicePair]:
+        """Every device pair of the project, fetching pages lazily."""
+        check_paging(1, page_size)
+        project = self._client._project_for(project_uuid, "projects")
+
+        async def fetch(page: int) -> Page[DevicePair]:
+            return await self.devices(page, page_size, project_uuid=project)
+
+        async for item in self._iter_pages(fetch):
+            yield item
+
+    async def sts_token(self, *, project_uuid: str | None = None) -> StsToken:
+        """Temporary credentials to upload files (e.g. wayline KMZ) to the project's storage.
+
+        ``GET /openapi/v0.1/project/sts-token`` with ``X-Project-Uuid`` (§4.4). The reply's
+        field names were not found in the docs; aiodji reads the shape FlightHub clients use:
+        ``endpoint``, ``bucket``, ``object_key_prefix``, ``provider``, ``region`` and
+        ``credentials {access_key_id, access_key_secret, security_token, expire}``. The secret
+        and the session token are masked in the repr.
+        """
+        project = self._client._project_for(project_uuid, "projects")
+
+        def parse(data: Any) -> StsToken:
+            result: StsToken = structure(data, StsToken)
+            return result
+
+        return await self._client._call("GET", STS_PATH, project_uuid=project, parse=parse)
+
+    async def add_member(
+        self,
+        user_id: str,
+        *,
+        role: str = MemberRole.MEMBER,
+        nickname: str | None = None,
+        project_uuid: str | None = None,
+    ) -> None:
+        """Add a user to the project, or change the role of a member.
+
+        ``PUT /openapi/v0.1/project/member`` with ``X-Project-Uuid`` and body ``{user_id, role,
+        nickname}`` (§4.5, [secondary]; the reply is the bare envelope).
+
+        - ``user_id``: the FlightHub 2 user id (as in the token's ``user_id`` claim).
+        - ``role``: ``"project-member"`` (default) or ``"project-admin"``.
+        - ``nickname``: the name shown in the project (optional, not sent when None).
+        """
+        require_text("user_id", user_id)
+        require_text("role", role)
+        if nickname is not None:
+            require_text("nickname", nickname)
+        project = self._client._project_for(project_uuid, "projects")
+        body: dict[str, Any] = {"user_id": user_id, "role": str(role)}
+        if nickname is not None:
+            body["nickname"] = nickname
+        await self._client._call("PUT", MEMBER_PATH, json=body, project_uuid=project, parse=no_data)

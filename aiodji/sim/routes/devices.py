@@ -1,16 +1,204 @@
-"""Device management (API.md §5)."""
+"""Device management (API.md §5): thing model, HMS, commands, camera/lens, control, quality, RTK.
+
+Error codes where the docs give none (invented for the simulator, documented here):
+200404 for a serial number that is not in the project; 200500 for a missing field or a value
+outside its enum; ``CODE_CONTROL_REQUIRED`` when a lens or quality change comes without payload
+control; ``CODE_CONTROL_TAKEN`` when someone else (a pilot's remote controller) holds it.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
+
+from ..app import (
+    CODE_BAD_REQUEST,
+    CODE_NOT_FOUND,
+    ApiError,
+    ok,
+    project_of,
+    project_scoped,
+    read_json,
+)
+from ..device_state import DEVICE_COMMANDS, OPENAPI_HOLDER, QUALITIES, RtkSettings
+from ..state import Device
 
 if TYPE_CHECKING:
     from ..server import Simulator
 
-__all__ = ["register"]
+__all__ = ["CODE_CONTROL_REQUIRED", "CODE_CONTROL_TAKEN", "register"]
+
+BASE: Final = "/openapi/v0.1/device"
+CODE_CONTROL_REQUIRED: Final = 219001  # invented: payload control not acquired
+CODE_CONTROL_TAKEN: Final = 219002  # invented: payload control held by another client
+_CAMERA_POSITIONS: Final = frozenset({"indoor", "outdoor"})
+
+
+def _text(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(CODE_BAD_REQUEST, f"invalid parameter: {key}")
+    return value
+
+
+def _choice(body: dict[str, Any], key: str, allowed: frozenset[str] | tuple[str, ...]) -> str:
+    value = _text(body, key)
+    if value not in allowed:
+        raise ApiError(CODE_BAD_REQUEST, f"invalid parameter: {key}")
+    return value
+
+
+def _camera(device: Device, camera_index: str) -> dict[str, Any]:
+    for cam in device.camera_list or ():
+        if cam.get("camera_index") == camera_index:
+            return cam
+    raise ApiError(CODE_BAD_REQUEST, "invalid parameter: camera_index")
 
 
 def register(app: web.Application, sim: Simulator) -> None:
-    """Add this area's routes to ``app``."""
+    ops = sim.state.device_ops
+
+    def device(request: web.Request, sn: str) -> Device:
+        dev = sim.state.device_in_project(project_of(request), sn)
+        if dev is None:
+            raise ApiError(CODE_NOT_FOUND, f"device {sn} not found in this project")
+        return dev
+
+    def drone(request: web.Request, sn: str) -> Device:
+        dev = device(request, sn)
+        if dev.is_gateway:
+            raise ApiError(CODE_BAD_REQUEST, "invalid parameter: sn is not an aircraft")
+        return dev
+
+    def require_control(sn: str, camera_index: str) -> None:
+        if not ops.holds(sn, camera_index):
+            raise ApiError(CODE_CONTROL_REQUIRED, "payload control not acquired")
+
+    @project_scoped
+    async def state(request: web.Request) -> web.StreamResponse:
+        dev = device(request, request.match_info["device_sn"])
+        project = sim.state.projects[project_of(request)]
+        return ok(ops.thing_model(dev, project.latitude, project.longitude))
+
+    @project_scoped
+    async def hms(request: web.Request) -> web.StreamResponse:
+        raw = request.query.get("device_sn_list", "")
+        sns = [s for s in (part.strip() for part in raw.split(",")) if s]
+        if not sns:
+            raise ApiError(CODE_BAD_REQUEST, "invalid parameter: device_sn_list")
+        devices = [device(request, sn) for sn in dict.fromkeys(sns)]
+        return ok(
+            {
+                "list": [
+                    {"device_sn": dev.sn, "device_hms": {"list": ops.hms_of(dev)}}
+                    for dev in devices
+                ]
+            }
+        )
+
+    @project_scoped
+    async def command(request: web.Request) -> web.StreamResponse:
+        dev = device(request, request.match_info["device_sn"])
+        body = await read_json(request)
+        cmd = _choice(body, "device_command", DEVICE_COMMANDS)
+        ops.commands.setdefault(dev.sn, []).append(cmd)
+        return ok(omit_data=True)
+
+    @project_scoped
+    async def change_camera(request: web.Request) -> web.StreamResponse:
+        body = await read_json(request)
+        dev = device(request, _text(body, "sn"))
+        if not dev.is_gateway:
+            raise ApiError(CODE_BAD_REQUEST, "invalid parameter: sn is not a dock")
+        cam = _camera(dev, _text(body, "camera_index"))
+        cam["camera_position"] = _choice(body, "camera_position", _CAMERA_POSITIONS)
+        return ok(omit_data=True)
+
+    @project_scoped
+    async def change_lens(request: web.Request) -> web.StreamResponse:
+        body = await read_json(request)
+        dev = drone(request, _text(body, "sn"))
+        camera_index = _text(body, "camera_index")
+        cam = _camera(dev, camera_index)
+        lens = _text(body, "lens_type")
+        lenses = cam.get("lens_list") or [{}]
+        if lens not in lenses[0].get("available_lens_types", ()):
+            raise ApiError(CODE_BAD_REQUEST, "invalid parameter: lens_type")
+        require_control(dev.sn, camera_index)
+        lenses[0]["lens_type"] = lens
+        return ok(omit_data=True)
+
+    async def control_target(request: web.Request) -> tuple[Device, list[str]]:
+        body = await read_json(request)
+        dev = drone(request, _text(body, "sn"))
+        payloads = body.get("payload_index")
+        if not isinstance(payloads, list) or not payloads:
+            raise ApiError(CODE_BAD_REQUEST, "invalid parameter: payload_index")
+        for index in payloads:
+            if not isinstance(index, str):
+                raise ApiError(CODE_BAD_REQUEST, "invalid parameter: payload_index")
+            _camera(dev, index)
+        return dev, payloads
+
+    def check_not_taken(sn: str, payloads: list[str]) -> None:
+        for index in payloads:
+            holder = ops.holder(sn, index)
+            if holder is not None and holder != OPENAPI_HOLDER:
+                raise ApiError(CODE_CONTROL_TAKEN, f"payload {index} is controlled by {holder}")
+
+    @project_scoped
+    async def acquire_control(request: web.Request) -> web.StreamResponse:
+        dev, payloads = await control_target(request)
+        check_not_taken(dev.sn, payloads)
+        for index in payloads:
+            ops.controls[(dev.sn, index)] = OPENAPI_HOLDER
+        return ok(omit_data=True)
+
+    @project_scoped
+    async def release_control(request: web.Request) -> web.StreamResponse:
+        dev, payloads = await control_target(request)
+        check_not_taken(dev.sn, payloads)
+        for index in payloads:
+            ops.controls.pop((dev.sn, index), None)  # releasing a free payload is a no-op
+        return ok(omit_data=True)
+
+    @project_scoped
+    async def stream_quality(request: web.Request) -> web.StreamResponse:
+        body = await read_json(request)
+        dev = device(request, _text(body, "sn"))
+        camera_index = _text(body, "camera_index")
+        _camera(dev, camera_index)
+        # the docs disagree on the field name (API.md §5.8): accept both
+        key = "quality" if "quality" in body else "quality_type"
+        quality = _choice(body, key, QUALITIES)
+        require_control(dev.sn, camera_index)
+        ops.quality[(dev.sn, camera_index)] = quality
+        return ok(omit_data=True)
+
+    @project_scoped
+    async def rtk(request: web.Request) -> web.StreamResponse:
+        dev = device(request, request.match_info["device_sn"])
+        body = await read_json(request)
+        port = body.get("port")
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+            raise ApiError(CODE_BAD_REQUEST, "invalid parameter: port")
+        ops.rtk[dev.sn] = RtkSettings(
+            host=_text(body, "host"),
+            port=port,
+            account=_text(body, "account"),
+            password=_text(body, "password"),
+            mount_point=_text(body, "mount_point"),
+        )
+        return ok(omit_data=True)
+
+    router = app.router
+    router.add_get(BASE + "/hms", hms)
+    router.add_post(BASE + "/change-camera", change_camera)
+    router.add_post(BASE + "/change-lens", change_lens)
+    router.add_post(BASE + "/control", acquire_control)
+    router.add_delete(BASE + "/control", release_control)
+    router.add_put(BASE + "/stream/quality", stream_quality)
+    router.add_get(BASE + "/{device_sn}/state", state)
+    router.add_post(BASE + "/{device_sn}/command", command)
+    router.add_post(BASE + "/{device_sn}/rtk", rtk)
