@@ -36,6 +36,15 @@ def _text_list(name: str, values: str | Sequence[str]) -> list[str]:
     return items
 
 
+def _camera_body(sn: str, camera_index: str, key: str, value: str) -> dict[str, str]:
+    """``{sn, camera_index, <key>: value}``: the body of the camera settings calls."""
+    return {
+        "sn": require_text("sn", sn),
+        "camera_index": require_text("camera_index", camera_index),
+        key: str(require_text(key, value)),
+    }
+
+
 class Devices(Resource):
     """``dji.devices``: org list, thing model, HMS, control, camera/lens, quality, RTK.
 
@@ -143,11 +152,7 @@ class Devices(Resource):
         (§5.4). ``sn``: the dock; ``camera_index``: from the dock's ``camera_list``;
         ``camera_position``: ``"indoor"`` | ``"outdoor"``.
         """
-        body = {
-            "sn": require_text("sn", sn),
-            "camera_index": require_text("camera_index", camera_index),
-            "camera_position": str(require_text("camera_position", camera_position)),
-        }
+        body = _camera_body(sn, camera_index, "camera_position", camera_position)
         await self._post(f"{BASE}/change-camera", body, project_uuid)
 
     async def change_lens(
@@ -159,11 +164,7 @@ class Devices(Resource):
         (§5.5). ``sn``: the aircraft; ``camera_index``: from its ``camera_list`` (e.g.
         ``"81-0-0"``); ``lens_type``: ``"wide"`` | ``"zoom"`` | ``"ir"``.
         """
-        body = {
-            "sn": require_text("sn", sn),
-            "camera_index": require_text("camera_index", camera_index),
-            "lens_type": str(require_text("lens_type", lens_type)),
-        }
+        body = _camera_body(sn, camera_index, "lens_type", lens_type)
         await self._post(f"{BASE}/change-lens", body, project_uuid)
 
     async def acquire_control(
@@ -200,11 +201,7 @@ class Devices(Resource):
         The field name is ambiguous in the sources (``quality`` in a V1 client, ``quality_type``
         in a V2 one); aiodji sends ``quality``.
         """
-        body = {
-            "sn": require_text("sn", sn),
-            "camera_index": require_text("camera_index", camera_index),
-            "quality": str(require_text("quality", quality)),
-        }
+        body = _camera_body(sn, camera_index, "quality", quality)
         project = self._client._project_for(project_uuid, "devices")
         await self._client._call(
             "PUT", f"{BASE}/stream/quality", json=body, project_uuid=project, parse=no_data

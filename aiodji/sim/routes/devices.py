@@ -20,6 +20,7 @@ from ..app import (
     project_of,
     project_scoped,
     read_json,
+    required_str,
 )
 from ..device_state import DEVICE_COMMANDS, OPENAPI_HOLDER, QUALITIES, RtkSettings
 from ..state import Device
@@ -35,15 +36,8 @@ CODE_CONTROL_TAKEN: Final = 219002  # invented: payload control held by another 
 _CAMERA_POSITIONS: Final = frozenset({"indoor", "outdoor"})
 
 
-def _text(body: dict[str, Any], key: str) -> str:
-    value = body.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ApiError(CODE_BAD_REQUEST, f"invalid parameter: {key}")
-    return value
-
-
 def _choice(body: dict[str, Any], key: str, allowed: frozenset[str] | tuple[str, ...]) -> str:
-    value = _text(body, key)
+    value = required_str(body, key)
     if value not in allowed:
         raise ApiError(CODE_BAD_REQUEST, f"invalid parameter: {key}")
     return value
@@ -108,20 +102,20 @@ def register(app: web.Application, sim: Simulator) -> None:
     @project_scoped
     async def change_camera(request: web.Request) -> web.StreamResponse:
         body = await read_json(request)
-        dev = device(request, _text(body, "sn"))
+        dev = device(request, required_str(body, "sn"))
         if not dev.is_gateway:
             raise ApiError(CODE_BAD_REQUEST, "invalid parameter: sn is not a dock")
-        cam = _camera(dev, _text(body, "camera_index"))
+        cam = _camera(dev, required_str(body, "camera_index"))
         cam["camera_position"] = _choice(body, "camera_position", _CAMERA_POSITIONS)
         return ok(omit_data=True)
 
     @project_scoped
     async def change_lens(request: web.Request) -> web.StreamResponse:
         body = await read_json(request)
-        dev = drone(request, _text(body, "sn"))
-        camera_index = _text(body, "camera_index")
+        dev = drone(request, required_str(body, "sn"))
+        camera_index = required_str(body, "camera_index")
         cam = _camera(dev, camera_index)
-        lens = _text(body, "lens_type")
+        lens = required_str(body, "lens_type")
         lenses = cam.get("lens_list") or [{}]
         if lens not in lenses[0].get("available_lens_types", ()):
             raise ApiError(CODE_BAD_REQUEST, "invalid parameter: lens_type")
@@ -131,7 +125,7 @@ def register(app: web.Application, sim: Simulator) -> None:
 
     async def control_target(request: web.Request) -> tuple[Device, list[str]]:
         body = await read_json(request)
-        dev = drone(request, _text(body, "sn"))
+        dev = drone(request, required_str(body, "sn"))
         payloads = body.get("payload_index")
         if not isinstance(payloads, list) or not payloads:
             raise ApiError(CODE_BAD_REQUEST, "invalid parameter: payload_index")
@@ -166,8 +160,8 @@ def register(app: web.Application, sim: Simulator) -> None:
     @project_scoped
     async def stream_quality(request: web.Request) -> web.StreamResponse:
         body = await read_json(request)
-        dev = device(request, _text(body, "sn"))
-        camera_index = _text(body, "camera_index")
+        dev = device(request, required_str(body, "sn"))
+        camera_index = required_str(body, "camera_index")
         _camera(dev, camera_index)
         # the docs disagree on the field name (API.md §5.8): accept both
         key = "quality" if "quality" in body else "quality_type"
@@ -184,11 +178,11 @@ def register(app: web.Application, sim: Simulator) -> None:
         if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
             raise ApiError(CODE_BAD_REQUEST, "invalid parameter: port")
         ops.rtk[dev.sn] = RtkSettings(
-            host=_text(body, "host"),
+            host=required_str(body, "host"),
             port=port,
-            account=_text(body, "account"),
-            password=_text(body, "password"),
-            mount_point=_text(body, "mount_point"),
+            account=required_str(body, "account"),
+            password=required_str(body, "password"),
+            mount_point=required_str(body, "mount_point"),
         )
         return ok(omit_data=True)
 

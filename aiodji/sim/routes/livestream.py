@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 
-from ..app import CODE_BAD_REQUEST, ApiError, ok, project_of, project_scoped, read_json
+from ..app import (
+    CODE_BAD_REQUEST,
+    ApiError,
+    ok,
+    project_of,
+    project_scoped,
+    read_json,
+    required_str,
+)
 from ..device_state import QUALITIES
 
 if TYPE_CHECKING:
@@ -23,10 +31,8 @@ def register(app: web.Application, sim: Simulator) -> None:
     @project_scoped
     async def start(request: web.Request) -> web.StreamResponse:
         body = await read_json(request)
-        sn = body.get("sn")
-        camera_index = body.get("camera_index")
-        if not isinstance(sn, str) or not sn or not isinstance(camera_index, str):
-            raise ApiError(CODE_BAD_REQUEST, "invalid parameter: sn/camera_index")
+        sn = required_str(body, "sn")
+        camera_index = required_str(body, "camera_index")
         expire = body.get("video_expire")
         if isinstance(expire, bool) or not isinstance(expire, int) or not 0 < expire <= _MAX_EXPIRE:
             raise ApiError(CODE_BAD_REQUEST, "invalid parameter: video_expire")

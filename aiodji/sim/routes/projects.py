@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from ..app import CODE_BAD_REQUEST, ApiError, int_param, ok, project_of, project_scoped, read_json
+from ..app import (
+    CODE_BAD_REQUEST,
+    ApiError,
+    int_param,
+    ok,
+    project_of,
+    project_scoped,
+    read_json,
+    required_str,
+)
 from ..device_state import MEMBER_ROLES, STS_LIFETIME, Member
 from ..state import Project
 
@@ -97,9 +106,7 @@ def register(app: web.Application, sim: Simulator) -> None:
     @project_scoped
     async def add_member(request: web.Request) -> web.StreamResponse:
         body = await read_json(request)
-        user_id = body.get("user_id")
-        if not isinstance(user_id, str) or not user_id.strip():
-            raise ApiError(CODE_BAD_REQUEST, "invalid parameter: user_id")
+        user_id = required_str(body, "user_id")
         role = body.get("role")
         if not isinstance(role, str) or role not in MEMBER_ROLES:
             raise ApiError(CODE_BAD_REQUEST, "invalid parameter: role")
