@@ -359,6 +359,16 @@ async def test_video_quality_accepts_the_other_field_name(
     assert sim.state.device_ops.quality[(drone_sn, DRONE_CAMERA)] == "smooth"
 
 
+async def test_dock_camera_quality_needs_no_control(sim: Simulator, dji: aiodji.Client) -> None:
+    project = first_project(sim)
+    dock_sn, _ = pair_of(sim, project)
+    await dji.project(project).devices.set_video_quality(dock_sn, DOCK_CAMERA, "smooth")
+    assert sim.state.device_ops.quality[(dock_sn, DOCK_CAMERA)] == "smooth"
+    with pytest.raises(aiodji.APIBusinessError) as exc:
+        await dji.project(project).devices.set_video_quality(dock_sn, "1-2-3", "smooth")
+    assert exc.value.code == 200500
+
+
 async def test_rtk_calibration_keeps_the_password_out_of_reprs(
     sim: Simulator, dji: aiodji.Client
 ) -> None:

@@ -194,7 +194,7 @@ class Devices(Resource):
     async def set_video_quality(
         self, sn: str, camera_index: str, quality: str, *, project_uuid: str | None = None
     ) -> None:
-        """Set a camera's video transmission quality. Needs payload control.
+        """Set a camera's video transmission quality (aircraft cameras need payload control).
 
         ``PUT /openapi/v0.1/device/stream/quality`` with ``{sn, camera_index, quality}``
         (§5.8). ``quality``: ``"adaptive"`` | ``"smooth"`` | ``"ultra_high_definition"``.

@@ -166,7 +166,8 @@ def register(app: web.Application, sim: Simulator) -> None:
         # the docs disagree on the field name (API.md §5.8): accept both
         key = "quality" if "quality" in body else "quality_type"
         quality = _choice(body, key, QUALITIES)
-        require_control(dev.sn, camera_index)
+        if not dev.is_gateway:  # control is taken on aircraft payloads only (§5.6)
+            require_control(dev.sn, camera_index)
         ops.quality[(dev.sn, camera_index)] = quality
         return ok(omit_data=True)
 
