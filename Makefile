@@ -36,6 +36,22 @@ fmt: $(STAMP)
 	$(BIN)/ruff format aiodji tests benchmarks
 	$(BIN)/ruff check --fix aiodji tests benchmarks
 
+# benchmarks: the bench extra (httpx, requests, psutil, uvloop) and nginx from Debian when apt is there
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),bench]"
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || ! command -v apt-get >/dev/null \
+		|| { apt-get update -qq && apt-get install -y -qq nginx >/dev/null; } \
+		|| echo "nginx not installed: the fixed-reply server falls back to aiohttp.web"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.run
+
+bench-quick: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.run --quick
+
 sim: $(STAMP)
 	$(BIN)/python -m aiodji.sim --port 8080
 
