@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import aiodji
 from aiodji.models import (
@@ -486,3 +488,75 @@ async def test_simulator_replies_fit_the_models_strictly(
     )
     assert structure(live, LiveStream, strict=True).expire_ts
     assert await dji.request("GET", "/openapi/v0.1/system_status") is None
+
+
+# -- the simulator's device routes answer bad bodies with an envelope, never a crash ----------
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+_FIELDS = (
+    "sn",
+    "camera_index",
+    "camera_position",
+    "lens_type",
+    "payload_index",
+    "quality",
+    "quality_type",
+    "device_command",
+    "host",
+    "port",
+    "account",
+    "password",
+    "mount_point",
+    "video_expire",
+    "user_id",
+    "role",
+    "nickname",
+)
+_WRITES = (
+    ("POST", "/openapi/v0.1/device/change-camera"),
+    ("POST", "/openapi/v0.1/device/change-lens"),
+    ("POST", "/openapi/v0.1/device/control"),
+    ("DELETE", "/openapi/v0.1/device/control"),
+    ("PUT", "/openapi/v0.1/device/stream/quality"),
+    ("POST", "/openapi/v0.1/device/{sn}/command"),
+    ("POST", "/openapi/v0.1/device/{sn}/rtk"),
+    ("POST", "/openapi/v0.1/live-stream/start"),
+    ("PUT", "/openapi/v0.1/project/member"),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    route=st.sampled_from(_WRITES),
+    body=st.dictionaries(st.sampled_from(_FIELDS), _JSON, max_size=6) | _JSON,
+)
+async def test_bad_bodies_get_business_errors(
+    sim: Simulator, dji: aiodji.Client, route: tuple[str, str], body: Any
+) -> None:
+    project = first_project(sim)
+    _, drone_sn = pair_of(sim, project)
+    method, path = route
+    client = dji.with_options(max_retries=0)
+    try:
+        await client.request(method, path.format(sn=drone_sn), json=body, project_uuid=project)
+    except aiodji.APIBusinessError as exc:
+        assert exc.code in {
+            200404,
+            200500,
+            213001,
+            213014,
+            CODE_CONTROL_REQUIRED,
+            CODE_CONTROL_TAKEN,
+        }
