@@ -8,7 +8,7 @@ import inspect
 import ssl as ssl_module
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import aiohttp
 import attrs
@@ -32,6 +32,9 @@ from aiodji.resources._base import require_text
 from aiodji.retry import RetryPolicy
 from aiodji.serde import SerdeError
 from aiodji.transport import CallOptions, RawResponse, Transport
+
+if TYPE_CHECKING:
+    from aiodji.fleet import Fleet
 
 __all__ = ["APIResponse", "Client"]
 
@@ -243,6 +246,13 @@ class Client:
     def bulk(self) -> BulkOps:
         """Bulk jobs with bounded workers and one result per item (``aiodji.bulk``)."""
         return BulkOps(self)
+
+    @functools.cached_property
+    def fleet(self) -> Fleet:
+        """Converter state across projects: discover, plan, apply, resume (``aiodji.fleet``)."""
+        from aiodji.fleet import Fleet  # fleet builds on resources and bulk: loaded on first use
+
+        return Fleet(self)
 
     # -- calls -----------------------------------------------------------------------------
     async def request(

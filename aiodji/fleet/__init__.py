@@ -1,0 +1,32 @@
+"""Fleet operations: converter state across projects — discover, plan, apply, resume.
+
+``dji.fleet`` reads the current state (project pages and converter lists fetched concurrently),
+plans only the changes a desired state needs (idempotent: a second run plans nothing), and
+applies them through the bulk engine with a JSON-lines journal, so an interrupted run resumes
+without redoing work.
+"""
+
+from __future__ import annotations
+
+from .desired import CreateSpec, Desired, StateRule
+from .journal import Journal, read_journal
+from .ops import DEFAULT_CONVERTER_LIMIT, Fleet, FleetReport, QuotaExceeded
+from .plan import Change, ChangeKind, Plan
+from .selection import ALL, Selection
+
+__all__ = [
+    "ALL",
+    "DEFAULT_CONVERTER_LIMIT",
+    "Change",
+    "ChangeKind",
+    "CreateSpec",
+    "Desired",
+    "Fleet",
+    "FleetReport",
+    "Journal",
+    "Plan",
+    "QuotaExceeded",
+    "Selection",
+    "StateRule",
+    "read_journal",
+]

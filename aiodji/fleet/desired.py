@@ -1,0 +1,196 @@
+"""The desired state of a fleet's converters, in Python or from a TOML file.
+
+```toml
+converter_limit = 20          # optional: the organization's converter quota (API.md decision 5)
+
+[[converters]]                # every converter these filters select gets this state
+projects = "all"              # or ["Site A", "Site B*", "<project uuid>"]
+devices = ["1581F*"]          # optional: device sn or callsign globs
+cameras = ["81-0-0"]          # optional: camera indexes
+names = ["dock-*-wide"]       # optional: converter name globs
+enabled = false
+
+[[create]]                    # converters that must exist (created when missing)
+project = "Site A"            # uuid or exact name
+name = "site-a-dock-1-wide"   # unique: how aiodji recognises it on later runs
+sn = "1581F001D0010001"
+camera_index = "81-0-0"
+url = "rtmp://media.example/live/site-a-1"
+enabled = true                # optional (default: leave it disabled as created)
+
+[[delete]]                    # converters that must not exist; needs a name or device filter
+projects = ["Site B"]
+names = ["old-*"]
+```
+
+Later ``[[converters]]`` rules win over earlier ones for the same converter; ``[[delete]]`` wins
+over both; a ``[[create]]`` entry's ``enabled`` wins for the converter it creates.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from aiodji.errors import InvalidArgumentError
+from aiodji.redact import masked_repr
+
+from .selection import ALL, Selection
+
+__all__ = ["CreateSpec", "Desired", "StateRule"]
+
+_RULE_KEYS = frozenset({"projects", "devices", "cameras", "names", "enabled"})
+_CREATE_KEYS = frozenset(
+    {"project", "name", "sn", "camera_index", "url", "schema", "schema_option", "enabled"}
+)
+_TOP_KEYS = frozenset({"converter_limit", "converters", "create", "delete"})
+
+
+@attrs.frozen
+class StateRule:
+    """Every selected converter should be enabled (True) or disabled (False)."""
+
+    selection: Selection
+    enabled: bool
+
+
+@attrs.frozen
+class CreateSpec:
+    """A converter that must exist in ``project`` (uuid or name), known by its unique ``name``."""
+
+    project: str
+    name: str
+    sn: str
+    camera_index: str
+    url: str | None = attrs.field(default=None, repr=masked_repr)
+    schema: str = "rtmp"
+    schema_option: Mapping[str, Any] | None = attrs.field(default=None, repr=False)
+    enabled: bool | None = None
+
+
+@attrs.frozen
+class Desired:
+    """State rules, converters to create, selections to delete, and the quota."""
+
+    rules: tuple[StateRule, ...] = ()
+    create: tuple[CreateSpec, ...] = ()
+    delete: tuple[Selection, ...] = ()
+    converter_limit: int | None = None
+
+    @classmethod
+    def enabled(cls, enabled: bool, selection: Selection | None = None) -> Desired:
+        """One rule: every selected converter enabled (or disabled)."""
+        return cls(rules=(StateRule(selection or Selection(), enabled),))
+
+    @classmethod
+    def from_toml(cls, source: str | Path) -> Desired:
+        """Parse a desired-state file (a path) or TOML text (a str containing a newline)."""
+        try:
+            if isinstance(source, Path) or "\n" not in source:
+                data = tomllib.loads(Path(source).read_text(encoding="utf-8"))
+            else:
+                data = tomllib.loads(source)
+        except OSError as exc:
+            raise InvalidArgumentError(f"cannot read the desired-state file: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidArgumentError(f"the desired-state file is not valid TOML: {exc}") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Desired:
+        _no_unknown_keys("the desired state", data, _TOP_KEYS)
+        limit = data.get("converter_limit")
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise InvalidArgumentError("converter_limit must be an integer >= 0")
+        rules = tuple(_rule(r, i) for i, r in enumerate(_tables(data, "converters")))
+        creates = tuple(_create(c, i) for i, c in enumerate(_tables(data, "create")))
+        deletes = tuple(_delete(d, i) for i, d in enumerate(_tables(data, "delete")))
+        names = [c.name for c in creates]
+        if len(set(names)) != len(names):
+            raise InvalidArgumentError("[[create]] names must be unique")
+        return cls(rules=rules, create=creates, delete=deletes, converter_limit=limit)
+
+
+def _tables(data: Mapping[str, Any], key: str) -> Sequence[Mapping[str, Any]]:
+    tables = data.get(key, [])
+    if not isinstance(tables, list) or not all(isinstance(t, Mapping) for t in tables):
+        raise InvalidArgumentError(f"{key} must be an array of tables ([[{key}]])")
+    return tables
+
+
+def _no_unknown_keys(where: str, table: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise InvalidArgumentError(f"{where}: unknown keys {unknown} (allowed: {sorted(allowed)})")
+
+
+def _selection(table: Mapping[str, Any], where: str) -> Selection:
+    try:
+        return Selection.build(
+            projects=table.get("projects", ALL),
+            devices=table.get("devices"),
+            cameras=table.get("cameras"),
+            names=table.get("names"),
+        )
+    except InvalidArgumentError as exc:
+        raise InvalidArgumentError(f"{where}: {exc}") from None
+
+
+def _rule(table: Mapping[str, Any], i: int) -> StateRule:
+    where = f"[[converters]] #{i + 1}"
+    _no_unknown_keys(where, table, _RULE_KEYS)
+    enabled = table.get("enabled")
+    if not isinstance(enabled, bool):
+        raise InvalidArgumentError(f"{where}: enabled = true or false is required")
+    return StateRule(_selection(table, where), enabled)
+
+
+def _create(table: Mapping[str, Any], i: int) -> CreateSpec:
+    where = f"[[create]] #{i + 1}"
+    _no_unknown_keys(where, table, _CREATE_KEYS)
+    text: dict[str, str] = {}
+    for key in ("project", "name", "sn", "camera_index"):
+        value = table.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidArgumentError(f"{where}: {key} (a non-empty string) is required")
+        text[key] = value
+    url = table.get("url")
+    option = table.get("schema_option")
+    schema = table.get("schema", "rtmp")
+    enabled = table.get("enabled")
+    if url is not None and not isinstance(url, str):
+        raise InvalidArgumentError(f"{where}: url must be a string")
+    if option is not None and not isinstance(option, Mapping):
+        raise InvalidArgumentError(f"{where}: schema_option must be a table")
+    if not isinstance(schema, str):
+        raise InvalidArgumentError(f"{where}: schema must be a string")
+    if schema == "rtmp" and not (url or (option or {}).get("url")):
+        raise InvalidArgumentError(f"{where}: an rtmp converter needs url = 'rtmp://...'")
+    if enabled is not None and not isinstance(enabled, bool):
+        raise InvalidArgumentError(f"{where}: enabled must be true or false")
+    return CreateSpec(
+        project=text["project"],
+        name=text["name"],
+        sn=text["sn"],
+        camera_index=text["camera_index"],
+        url=url,
+        schema=schema,
+        schema_option=option,
+        enabled=enabled,
+    )
+
+
+def _delete(table: Mapping[str, Any], i: int) -> Selection:
+    where = f"[[delete]] #{i + 1}"
+    _no_unknown_keys(where, table, _RULE_KEYS - {"enabled"})
+    selection = _selection(table, where)
+    if not (selection.names or selection.devices or selection.cameras):
+        # deleting every converter of a project must be spelled out: names = ["*"]
+        raise InvalidArgumentError(f"{where}: give names, devices or cameras (names = ['*'] = all)")
+    return selection

@@ -1,0 +1,420 @@
+"""``dji.fleet``: discovery, planning and applying with a journal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from aiodji.bulk import BulkReport, ItemResult, ItemState, run_bulk
+from aiodji.errors import (
+    APIBusinessError,
+    APIConnectionError,
+    DJIError,
+    InternalServerError,
+    InvalidArgumentError,
+    NotFoundError,
+)
+from aiodji.models import Converter, Project
+
+from .desired import CreateSpec, Desired
+from .journal import Journal, read_journal
+from .plan import Change, ChangeKind, Plan
+from .selection import Selection, resolve_projects
+
+if TYPE_CHECKING:
+    from aiodji.client import Client
+
+__all__ = ["DEFAULT_CONVERTER_LIMIT", "Fleet", "FleetReport", "QuotaExceeded"]
+
+# API.md decision 5: "up to 20" converters, read as per organization; private deployments
+# raise it, so it is configurable (Fleet(converter_limit=), the desired state, the CLI).
+DEFAULT_CONVERTER_LIMIT = 20
+CODE_DUPLICATE_NAME = 213025
+CODES_CONVERTER_GONE = frozenset({213029, 212056})
+# Creates that may have reached the server are re-checked by name, then tried again.
+CREATE_TRIES = 3
+DISCOVERY_CONCURRENCY = 8
+
+ProgressCallback = Callable[[ItemResult[Change, Any]], object]
+
+
+class QuotaExceeded(DJIError):
+    """A create the plan skipped: the organization's converter limit would be exceeded."""
+
+
+@attrs.define
+class FleetReport(BulkReport):
+    """A :class:`BulkReport` over every change of an apply, plus ``already_done``: changes a
+    resumed run skipped because the journal records them as succeeded."""
+
+    already_done: int = 0
+
+
+def _gone(exc: BaseException) -> bool:
+    if isinstance(exc, APIBusinessError) and exc.code in CODES_CONVERTER_GONE:
+        return True
+    return isinstance(exc, NotFoundError)
+
+
+class Fleet:
+    """Converter state across the projects of an organization (``dji.fleet``)."""
+
+    def __init__(self, client: Client, *, converter_limit: int | None = None) -> None:
+        self._client = client
+        self.converter_limit = converter_limit
+
+    def __repr__(self) -> str:
+        return f"<Fleet of {self._client!r}>"
+
+    # -- discovery -------------------------------------------------------------------------
+    async def projects(self, selection: Selection | None = None) -> list[Project]:
+        """The organization's projects (every page), narrowed to a selection's projects."""
+        everything = [p async for p in self._client.projects.iter()]
+        return resolve_projects(selection or Selection(), everything)
+
+    async def converters(
+        self,
+        projects: str | Sequence[str] | None = "all",
+        *,
+        devices: str | Sequence[str] | None = None,
+        cameras: str | Sequence[str] | None = None,
+        names: str | Sequence[str] | None = None,
+    ) -> list[Converter]:
+        """Converters across projects, filtered (see :class:`Selection`); each carries its
+        ``project_uuid``, so the list can go straight to ``dji.bulk``."""
+        selection = Selection.build(projects, devices, cameras, names)
+        listed = await self._list_converters(await self.projects(selection))
+        return [c for convs in listed.values() for c in convs if selection.matches(c)]
+
+    async def _list_converters(self, projects: Iterable[Project]) -> dict[str, list[Converter]]:
+        """Every converter of each project, projects fetched concurrently; the first error
+        (e.g. 213050: stream forwarding not enabled on this deployment) is raised."""
+        ordered = list(projects)
+
+        async def fetch(project: Project) -> list[Converter]:
+            return list(await self._client.project(project.uuid).converters.list())
+
+        run = run_bulk(ordered, fetch, concurrency=DISCOVERY_CONCURRENCY, max_failures=0)
+        listed: dict[str, list[Converter]] = {p.uuid: [] for p in ordered}
+        async for result in run:
+            if result.error is not None:
+                raise result.error
+            if result.ok and result.value is not None:
+                listed[result.item.uuid] = result.value
+        return listed
+
+    # -- planning --------------------------------------------------------------------------
+    async def plan(self, desired: Desired, *, converter_limit: int | None = None) -> Plan:
+        """The changes that bring the server to ``desired`` — and only those.
+
+        Reads the projects and their converters; a converter already in its desired state
+        is ``unchanged``; a ``create`` whose name exists is not created again (one that vanished
+        server-side is planned again); creates beyond the organization's converter limit are
+        ``skipped (quota)``.
+        """
+        limit = _first(converter_limit, desired.converter_limit, self.converter_limit)
+        everything = [p async for p in self._client.projects.iter()]
+        by_uuid = {p.uuid: p for p in everything}
+        wanted: dict[str, Project] = {}
+        for selection in (*(r.selection for r in desired.rules), *desired.delete):
+            for p in resolve_projects(selection, everything):
+                wanted[p.uuid] = p
+        create_projects = [_create_project(spec, everything) for spec in desired.create]
+        if desired.create:
+            wanted = by_uuid  # the quota is per organization: count every converter
+        listed = await self._list_converters(wanted.values())
+
+        target: dict[str, bool] = {}  # converter id → enabled
+        for rule in desired.rules:
+            for p in resolve_projects(rule.selection, everything):
+                for c in listed[p.uuid]:
+                    if rule.selection.matches(c):
+                        target[c.converter_id] = rule.enabled
+        doomed: dict[str, Converter] = {}
+        for selection in desired.delete:
+            for p in resolve_projects(selection, everything):
+                for c in listed[p.uuid]:
+                    if selection.matches(c):
+                        doomed[c.converter_id] = c
+        creates: list[Change] = []
+        for spec, project in zip(desired.create, create_projects, strict=True):
+            existing = next(
+                (c for c in listed[project.uuid] if c.converter_name == spec.name), None
+            )
+            if existing is not None and existing.converter_id in doomed:
+                raise InvalidArgumentError(f"{spec.name!r} is both in [[create]] and [[delete]]")
+            if existing is not None:
+                if spec.enabled is not None:
+                    target[existing.converter_id] = spec.enabled
+                continue
+            creates.append(
+                Change(
+                    ChangeKind.CREATE,
+                    project.uuid,
+                    converter_name=spec.name,
+                    project_name=project.name,
+                    sn=spec.sn,
+                    camera=spec.camera_index,
+                    spec=spec,
+                )
+            )
+
+        changes: list[Change] = []
+        unchanged = 0
+        converters = {c.converter_id: c for convs in listed.values() for c in convs}
+        for c in doomed.values():
+            changes.append(_change(ChangeKind.DELETE, c, by_uuid))
+        for cid, enabled in target.items():
+            if cid in doomed:
+                continue
+            c = converters[cid]
+            if bool(c.auto_push_stream) is enabled:
+                unchanged += 1
+            else:
+                kind = ChangeKind.ENABLE if enabled else ChangeKind.DISABLE
+                changes.append(_change(kind, c, by_uuid))
+
+        skipped: list[Change] = []
+        count: int | None = None
+        if creates:
+            count = len(converters)
+            room = (limit if limit is not None else DEFAULT_CONVERTER_LIMIT) - count + len(doomed)
+            for change in creates:
+                if room > 0:
+                    changes.append(change)
+                    room -= 1
+                else:
+                    skipped.append(attrs.evolve(change, skipped="quota"))
+        return Plan(
+            changes=tuple(changes),
+            skipped=tuple(skipped),
+            unchanged=unchanged,
+            projects=tuple(wanted.values()),
+            converter_limit=limit if limit is not None else DEFAULT_CONVERTER_LIMIT,
+            converter_count=count,
+        )
+
+    # -- applying --------------------------------------------------------------------------
+    async def apply(
+        self,
+        plan: Plan,
+        *,
+        journal: str | os.PathLike[str] | None = None,
+        resume: str | os.PathLike[str] | None = None,
+        concurrency: int = 32,
+        max_failures: int | float | None = None,
+        progress: ProgressCallback | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> FleetReport:
+        """Make the plan's changes through the bulk engine: deletes, then enable/disable, then
+        creates (so deletes free quota first). Returns a :class:`FleetReport`.
+
+        - ``journal``: a JSON-lines file that gets one record per change as its outcome is
+          known (appended; the same file can be given as ``resume``).
+        - ``resume``: a journal of an earlier run: changes it records as succeeded are skipped
+          (``already_done``); ``unknown`` ones are re-checked against the server first.
+        - ``stop``: set it to stop starting changes (the CLI's first Ctrl-C); in-flight ones
+          finish, the rest end ``not_attempted``.
+        - ``skipped (quota)`` changes end ``not_attempted`` with a :class:`QuotaExceeded` error.
+        Cancelling the call marks in-flight changes ``unknown`` in the journal.
+        """
+        previous = read_journal(resume) if resume is not None else {}
+        report = FleetReport(total=len(plan.changes) + len(plan.skipped))
+        todo = [c for c in plan.changes if previous.get(c.key) is not ItemState.SUCCEEDED]
+        report.already_done = len(plan.changes) - len(todo)
+        recheck = {c.key for c in todo if c.key in previous}
+        book = Journal(journal) if journal is not None else None
+
+        def record(result: ItemResult[Change, Any]) -> None:
+            report.add(result)
+            if book is not None:
+                book.record(result)
+            if progress is not None:
+                progress(result)
+
+        phases = [
+            [c for c in todo if c.kind is ChangeKind.DELETE],
+            [c for c in todo if c.kind in (ChangeKind.ENABLE, ChangeKind.DISABLE)],
+            [c for c in todo if c.kind is ChangeKind.CREATE],
+        ]
+        started = asyncio.get_running_loop().time()
+        try:
+            if book is not None:
+                book.header(changes=len(todo), already_done=report.already_done)
+            for change in plan.skipped:
+                error = QuotaExceeded(
+                    f"skipped (quota): the organization's converter limit is "
+                    f"{plan.converter_limit}; {change.converter_name!r} was not created"
+                )
+                record(ItemResult(change, ItemState.NOT_ATTEMPTED, error=error))
+            for phase in phases:
+                if phase:
+                    stopped = await self._run_phase(
+                        phase, recheck, concurrency, max_failures, record, stop
+                    )
+                    report.stopped = report.stopped or stopped
+        finally:
+            report.seconds = asyncio.get_running_loop().time() - started
+            if book is not None:
+                book.close()
+        return report
+
+    async def _run_phase(
+        self,
+        changes: list[Change],
+        recheck: set[str],
+        concurrency: int,
+        max_failures: int | float | None,
+        record: Callable[[ItemResult[Change, Any]], None],
+        stop: asyncio.Event | None,
+    ) -> str | None:
+        async def execute(change: Change) -> Converter | None:
+            return await self._execute(change, change.key in recheck)
+
+        run = run_bulk(
+            changes, execute, concurrency=concurrency, max_failures=max_failures, progress=record
+        )
+        if stop is not None and stop.is_set():
+            run.stop()
+        watcher = asyncio.create_task(_stop_when_set(stop, run.stop)) if stop else None
+        try:
+            return (await run.run()).stopped
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+
+    async def _execute(self, change: Change, recheck: bool) -> Converter | None:
+        converters = self._client.project(change.project_uuid).converters
+        if change.kind is ChangeKind.CREATE:
+            return await self._create(change, recheck)
+        assert change.converter_id is not None
+        if change.kind is ChangeKind.DELETE:
+            try:
+                await converters.delete(change.converter_id)
+            except DJIError as exc:
+                if not _gone(exc):
+                    raise  # else it is gone already: the desired state holds
+            return None
+        enabled = change.kind is ChangeKind.ENABLE
+        if recheck:  # the last run may have applied it: ask the server before writing
+            current = await self._find(change.project_uuid, converter_id=change.converter_id)
+            if current is not None and bool(current.auto_push_stream) is enabled:
+                return None
+        await converters.set_enabled(change.converter_id, enabled)
+        return None
+
+    async def _create(self, change: Change, recheck: bool) -> Converter:
+        """Create once: a create that may have reached the server (a lost reply, a 5xx, a
+        duplicate-name answer to our own earlier try) is checked by name before trying again."""
+        spec = change.spec
+        assert spec is not None
+        converters = self._client.project(change.project_uuid).converters
+        created = await self._find(change.project_uuid, name=spec.name) if recheck else None
+        attempt = 0
+        while created is None:
+            attempt += 1
+            try:
+                created = await converters.create(
+                    name=spec.name,
+                    sn=spec.sn,
+                    camera_index=spec.camera_index,
+                    url=spec.url,
+                    schema=spec.schema,
+                    schema_option=spec.schema_option,
+                )
+            except (APIConnectionError, InternalServerError, APIBusinessError) as exc:
+                maybe_sent = isinstance(exc, APIConnectionError | InternalServerError)
+                duplicate = isinstance(exc, APIBusinessError) and exc.code == CODE_DUPLICATE_NAME
+                if not (maybe_sent or duplicate):
+                    raise
+                created = await self._find(change.project_uuid, name=spec.name)
+                if created is None and (duplicate or attempt >= CREATE_TRIES):
+                    raise
+        if spec.enabled and not created.auto_push_stream:
+            await converters.set_enabled(created.converter_id, True)
+            created = attrs.evolve(created, auto_push_stream=True)
+        return created
+
+    async def _find(
+        self, project_uuid: str, *, name: str | None = None, converter_id: str | None = None
+    ) -> Converter | None:
+        async for c in self._client.project(project_uuid).converters.iter():
+            if (name is not None and c.converter_name == name) or (
+                converter_id is not None and c.converter_id == converter_id
+            ):
+                return c
+        return None
+
+    # -- the one-liner ---------------------------------------------------------------------
+    async def set_converters_enabled(
+        self,
+        projects: str | Sequence[str] | None = "all",
+        enabled: bool = True,
+        *,
+        devices: str | Sequence[str] | None = None,
+        cameras: str | Sequence[str] | None = None,
+        names: str | Sequence[str] | None = None,
+        concurrency: int = 32,
+        max_failures: int | float | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        resume: str | os.PathLike[str] | None = None,
+        progress: ProgressCallback | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> FleetReport:
+        """Enable or disable every selected converter that is not already so.
+
+        ``await dji.fleet.set_converters_enabled(projects="all", enabled=False)`` → report.
+        ``projects``: ``"all"`` or uuids / names / globs; ``devices`` (sn or callsign globs),
+        ``cameras`` (indexes), ``names`` (converter name globs) narrow it. The other options
+        are :meth:`apply`'s.
+        """
+        if not isinstance(enabled, bool):
+            raise InvalidArgumentError(f"enabled must be True or False, got {enabled!r}")
+        selection = Selection.build(projects, devices, cameras, names)
+        plan = await self.plan(Desired.enabled(enabled, selection))
+        return await self.apply(
+            plan,
+            journal=journal,
+            resume=resume,
+            concurrency=concurrency,
+            max_failures=max_failures,
+            progress=progress,
+            stop=stop,
+        )
+
+
+def _first(*values: int | None) -> int | None:
+    return next((v for v in values if v is not None), None)
+
+
+def _create_project(spec: CreateSpec, projects: list[Project]) -> Project:
+    for p in projects:
+        if spec.project in (p.uuid, p.name):
+            return p
+    raise InvalidArgumentError(f"[[create]] {spec.name!r}: no project {spec.project!r}")
+
+
+def _change(kind: ChangeKind, c: Converter, projects: dict[str, Project]) -> Change:
+    assert c.project_uuid is not None
+    project = projects.get(c.project_uuid)
+    return Change(
+        kind,
+        c.project_uuid,
+        converter_name=c.converter_name,
+        converter_id=c.converter_id,
+        project_name=project.name if project else None,
+        sn=c.sn,
+        camera=c.camera,
+    )
+
+
+async def _stop_when_set(stop: asyncio.Event, then: Callable[[], None]) -> None:
+    await stop.wait()
+    then()
