@@ -1,8 +1,10 @@
 """``make demo``: the headline job against the embedded simulator, no token or network needed.
 
-Starts a FlightHub 2 simulator on loopback (20 projects, 200 docks, 400 converters, a server
-rate limit), lists the projects, disables every converter of every project concurrently with a
-progress bar, re-enables them, and prints a summary.
+Starts a FlightHub 2 simulator on loopback (20 projects, 200 docks, 400 converters, the
+converter limit raised above FlightHub 2's documented 20, a server rate limit), lists the
+projects, then disables every converter of every project with ``dji.fleet`` (the path the
+``aiodji converters disable`` command takes: plan, bulk engine, journal, progress bar),
+re-enables them, and prints a summary.
 """
 
 from __future__ import annotations
@@ -10,43 +12,39 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import aiodji
-from aiodji.models import Converter
+from aiodji.bulk import ItemResult
+from aiodji.cli._common import make_progress, stdout
+from aiodji.fleet import FleetReport
 from aiodji.sim import Simulator
 
 
-async def _toggle(
-    dji: aiodji.Client, converters: Sequence[Converter], enabled: bool, progress: Progress
-) -> tuple[int, int, float]:
-    """Set every converter's state concurrently; return (items, failures, seconds)."""
-    verb = "enabling" if enabled else "disabling"
-    task = progress.add_task(f"{verb} converters", total=len(converters))
-    failures = 0
+async def _set_all(
+    dji: aiodji.Client, enabled: bool, concurrency: int, journal: Path
+) -> tuple[FleetReport, int]:
+    """Every converter of every project to ``enabled``; returns the report and requests made."""
+    plan = await dji.fleet.plan(aiodji.fleet.Desired.enabled(enabled))
+    before = dji.limiter.stats.admitted
+    with make_progress() as progress:
+        bar = progress.add_task("enabling" if enabled else "disabling", total=len(plan))
 
-    async def one(c: Converter) -> None:
-        nonlocal failures
-        try:
-            await dji.project(c.project_uuid or "").converters.set_enabled(c.converter_id, enabled)
-        except aiodji.DJIError as exc:
-            failures += 1
-            progress.console.print(f"[red]{c.converter_name}: {exc}")
-        finally:
-            progress.advance(task)
+        def advance(result: ItemResult[Any, Any]) -> None:
+            progress.advance(bar)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(one(c) for c in converters))
-    return len(converters), failures, time.perf_counter() - started
+        report = await dji.fleet.apply(
+            plan, journal=journal, concurrency=concurrency, progress=advance
+        )
+    return report, dji.limiter.stats.admitted - before
 
 
 async def run(args: argparse.Namespace) -> int:
-    console = Console()
     sim = Simulator(
         projects=args.projects,
         docks_per_project=args.docks,
@@ -56,60 +54,53 @@ async def run(args: argparse.Namespace) -> int:
     )
     async with (
         sim,
-        aiodji.Client(
-            token=sim.token,
-            base_url=sim.url,
-            rate_limit=args.rate,
-            max_connections=args.connections,
-        ) as dji,
+        aiodji.Client(token=sim.token, base_url=sim.url, rate_limit=args.rate) as dji,
     ):
-        console.print(
-            f"[bold]FlightHub 2 simulator[/] at {sim.url} — server rate limit "
-            f"{args.server_rate:g} req/s, client rate {args.rate:g} req/s, "
-            f"{args.connections} connections"
+        stdout.print(
+            f"[bold]FlightHub 2 simulator[/] at {sim.url}: server rate limit "
+            f"{args.server_rate:g} req/s; aiodji rate {args.rate:g} req/s, "
+            f"{args.concurrency} workers"
         )
-        console.print(
+        stdout.print(
             f"[yellow]converter_limit raised to {args.converter_limit}[/] (FlightHub 2 documents "
             "20 per organization; a private deployment may allow more)"
         )
-        projects = await dji.request("GET", "/openapi/v0.1/project", params={"page_size": 100})
-        project_ids = [p["uuid"] for p in projects["list"]]
-        pages = await asyncio.gather(*(dji.project(p).converters.list() for p in project_ids))
-        converters = [c for page in pages for c in page]
-        console.print(f"{len(project_ids)} projects, {len(converters)} converters")
-
-        rows = []
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        ) as progress:
-            for enabled in (False, True):
-                rows.append((enabled, *await _toggle(dji, converters, enabled, progress)))
-
-        table = Table(title="aiodji demo summary")
-        for column in ("step", "items", "failures", "seconds", "req/s"):
-            table.add_column(column, justify="right" if column != "step" else "left")
-        failed = 0
-        for enabled, items, failures, seconds in rows:
-            failed += failures
-            table.add_row(
-                "enable" if enabled else "disable",
-                str(items),
-                str(failures),
-                f"{seconds:.2f}",
-                f"{items / seconds:.0f}" if seconds else "-",
-            )
-        console.print(table)
-        stats = dji.limiter.stats
-        console.print(
-            f"requests admitted {stats.admitted}, answered 429 {stats.rate_limited}; "
-            f"server counted {sim.stats.total} requests"
+        projects = [p async for p in dji.projects.iter()]
+        stdout.print(
+            f"{len(projects)} projects: "
+            + ", ".join(p.name or p.uuid for p in projects[:5])
+            + (", …" if len(projects) > 5 else "")
         )
-        return 1 if failed else 0
+        rows = []
+        with tempfile.TemporaryDirectory(prefix="aiodji-demo-") as tmp:
+            for enabled in (False, True):
+                journal = Path(tmp) / f"journal-{'enable' if enabled else 'disable'}.jsonl"
+                report, requests = await _set_all(dji, enabled, args.concurrency, journal)
+                rows.append(("enable" if enabled else "disable", report, requests))
+
+        table = Table(title="aiodji demo summary", title_justify="left")
+        for column in ("step", "items", "failures", "seconds", "items/s", "req/s"):
+            table.add_column(column, justify="left" if column == "step" else "right")
+        ok = True
+        for step, report, requests in rows:
+            ok = ok and report.ok
+            table.add_row(
+                step,
+                str(report.accounted),
+                str(report.failed + report.unknown + report.not_attempted),
+                f"{report.seconds:.2f}",
+                f"{report.rate:,.0f}",
+                f"{requests / report.seconds:,.0f}" if report.seconds else "-",
+            )
+        stdout.print(table)
+        stats = dji.limiter.stats
+        stdout.print(
+            f"requests admitted {stats.admitted}, answered 429 {stats.rate_limited}; "
+            f"the simulator counted {sim.stats.total} requests; "
+            f"{sum(c.auto_push_stream for c in sim.state.converters.values())} of "
+            f"{len(sim.state.converters)} converters enabled at the end"
+        )
+        return 0 if ok else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -120,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--converter-limit", type=int, default=1000)
     parser.add_argument("--server-rate", type=float, default=400.0, help="simulator req/s limit")
     parser.add_argument("--rate", type=float, default=380.0, help="aiodji req/s")
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=32, help="bulk workers")
     args = parser.parse_args(argv)
     return asyncio.run(run(args))
 
