@@ -29,6 +29,7 @@ from aiodji.errors import (
     APIConnectionError,
     APITimeoutError,
     DJIError,
+    InvalidArgumentError,
     RateLimitError,
     ResponseTooLargeError,
 )
@@ -154,7 +155,12 @@ class Transport:
             headers["X-Project-Uuid"] = project
         body: bytes | None = None
         if json is not None:
-            body = orjson.dumps(json)
+            try:
+                body = orjson.dumps(json)
+            except TypeError as exc:  # orjson.JSONEncodeError: a value JSON cannot carry
+                raise InvalidArgumentError(
+                    f"the request body is not JSON-serializable: {exc}"
+                ) from None
             headers["Content-Type"] = "application/json"
         query = _clean_params(params)
         # encoded=True: resources percent-encode path parameters; yarl must not re-normalize

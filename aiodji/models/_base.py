@@ -70,12 +70,11 @@ class Page(list[T], Generic[T]):
     @property
     def has_more(self) -> bool:
         """Whether a next page may exist: not past ``total``, and this page was full."""
-        if not self:
+        # only an exactly full page may have a successor: a short one is the last (API.md
+        # decision 4), a longer one means the server ignored page_size and sent everything
+        if not self or self.page_size is None or len(self) != self.page_size:
             return False
-        if self.total is not None and self.page_size:
-            return self.page * self.page_size < self.total
-        # exactly full: a longer page means the server ignored page_size and sent everything
-        return self.page_size is not None and len(self) == self.page_size
+        return self.total is None or self.page * self.page_size < self.total
 
     @property
     def items(self) -> list[T]:
