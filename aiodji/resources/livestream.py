@@ -9,7 +9,14 @@ import attrs
 
 from aiodji.errors import InvalidArgumentError
 from aiodji.models import Converter, ConverterSchema, LiveStream, Page, VideoQuality
-from aiodji.resources._base import Resource, parse_page, path_param, require_text
+from aiodji.resources._base import (
+    Resource,
+    check_paging,
+    no_data,
+    parse_page,
+    path_param,
+    require_text,
+)
 from aiodji.serde import structure
 
 __all__ = ["Converters", "Livestream"]
@@ -65,10 +72,7 @@ class Converters(Resource):
         project_uuid: str | None = None,
     ) -> Page[Converter]:
         """One page of converters (``page`` from 1, ``page_size`` up to 100)."""
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise InvalidArgumentError(f"page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
-        if page < 1:
-            raise InvalidArgumentError(f"page starts at 1, got {page}")
+        check_paging(page, page_size, maximum=MAX_PAGE_SIZE)
         project = self._client._project_for(project_uuid, "converters")
         params = {
             "page": page,
@@ -186,7 +190,7 @@ class Converters(Resource):
         path = f"{CONVERTER_PATH}/{path_param('converter_id', converter_id)}"
         project = self._client._project_for(project_uuid, "converters")
         await self._client._call(
-            "PUT", path, json={"auto_push_stream": enabled}, project_uuid=project, parse=_none
+            "PUT", path, json={"auto_push_stream": enabled}, project_uuid=project, parse=no_data
         )
 
     async def enable(self, converter_id: str, *, project_uuid: str | None = None) -> None:
@@ -201,11 +205,7 @@ class Converters(Resource):
         """Delete a converter. ``DELETE /openapi/v0.1/live-stream/converter/{converter_id}``."""
         path = f"{CONVERTER_PATH}/{path_param('converter_id', converter_id)}"
         project = self._client._project_for(project_uuid, "converters")
-        await self._client._call("DELETE", path, project_uuid=project, parse=_none)
-
-
-def _none(data: Any) -> None:
-    return None
+        await self._client._call("DELETE", path, project_uuid=project, parse=no_data)
 
 
 class Livestream(Resource):

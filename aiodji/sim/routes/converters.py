@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 
-from ..app import CODE_BAD_REQUEST, ApiError, int_param, ok, project_of, project_scoped, read_json
+from ..app import (
+    CODE_BAD_REQUEST,
+    ApiError,
+    int_param,
+    ok,
+    project_of,
+    project_scoped,
+    read_json,
+    required_str,
+)
 from ..state import SCHEMAS, Converter
 
 if TYPE_CHECKING:
@@ -31,13 +40,6 @@ _TRUE: Final = frozenset({"true", "1"})
 _FALSE: Final = frozenset({"false", "0"})
 
 
-def _required_str(body: dict[str, Any], key: str) -> str:
-    value = body.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ApiError(CODE_BAD_REQUEST, f"invalid parameter: {key}")
-    return value
-
-
 def register(app: web.Application, sim: Simulator) -> None:
     @project_scoped
     async def create(request: web.Request) -> web.StreamResponse:
@@ -47,9 +49,9 @@ def register(app: web.Application, sim: Simulator) -> None:
         name = body.get("converter_name")
         if isinstance(name, str) and name:
             state.create_counts[name] += 1
-        name = _required_str(body, "converter_name")
-        sn = _required_str(body, "sn")
-        camera_index = _required_str(body, "camera_index")
+        name = required_str(body, "converter_name")
+        sn = required_str(body, "sn")
+        camera_index = required_str(body, "camera_index")
         schema = body.get("schema")
         if not isinstance(schema, str) or schema not in SCHEMAS:
             raise ApiError(CODE_BAD_REQUEST, "invalid parameter: schema")
