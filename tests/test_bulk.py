@@ -17,6 +17,8 @@ from aiodji.sim import Simulator
 
 pytestmark = pytest.mark.anyio
 
+PUT = ("PUT", "/openapi/v0.1/live-stream/converter/{converter_id}")
+
 
 def assert_accounted(report: BulkReport, results: list[ItemResult[int, object]], n: int) -> None:
     """Every item exactly once, in exactly one final state."""
@@ -324,5 +326,8 @@ async def test_retried_items_report_their_attempts() -> None:
         sim.set_rate_limit(50, 1)
         targets = [(c.project_uuid, c.converter_id) for c in sim.state.converters.values()]
         async with aiodji.Client(token=sim.token, base_url=sim.url, max_retries=10) as dji:
-            report = await dji.bulk.set_converters_enabled(targets, True, concurrency=10).run()
-        assert report.ok and sim.stats.rate_limited > 0
+            run = dji.bulk.set_converters_enabled(targets, True, concurrency=10)
+            results = [r async for r in run]
+        assert run.report.ok and sim.stats.rate_limited > 0
+        assert sum(r.attempts for r in results) == sim.stats.count(*PUT)
+        assert any(r.attempts > 1 for r in results)

@@ -88,7 +88,10 @@ def _token() -> str:
         token = click.prompt("Organization key (hidden)", hide_input=True, err=True).strip()
         if token:
             return token
-    fail("no token: set AIODJI_TOKEN (the organization key) or run in a terminal to be asked")
+    fail(
+        "no token: set AIODJI_TOKEN (the organization key) or run in a terminal to be asked",
+        EXIT_USAGE,
+    )
     raise AssertionError  # fail() does not return
 
 
