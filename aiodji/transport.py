@@ -9,6 +9,7 @@ to :class:`APIConnectionError` / :class:`APITimeoutError`; cancellation passes t
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import time
@@ -34,7 +35,7 @@ from aiodji.errors import (
     ResponseTooLargeError,
 )
 from aiodji.limiter import Limiter
-from aiodji.retry import Failure, RetryBudget, RetryPolicy, retry_delay, should_retry
+from aiodji.retry import Failure, RetryBudget, RetryPolicy, backoff, retry_delay, should_retry
 
 __all__ = ["RawResponse", "Transport"]
 
@@ -185,10 +186,16 @@ class Transport:
                 code: int | None = getattr(error, "code", None)
                 retry_after: float | None = None
                 if isinstance(error, RateLimitError):
-                    self.limiter.on_rate_limited(error.retry_after)
+                    # The Client pauses for Retry-After, or the policy's backoff without one.
+                    # A hint beyond retry_after_max (an hour, a bogus 1e9) is not waited for,
+                    # by this call or the Client: the RateLimitError (.retry_after) comes at once.
+                    hint = error.retry_after
+                    too_long = hint is not None and hint > policy.retry_after_max
+                    pause = backoff(waits, policy, self._rng) if hint is None else hint
+                    self.limiter.on_rate_limited(0.0 if too_long else pause)
                     retry_after = 0.0  # the limiter's pause is the wait
                     waits += 1
-                    may_retry = waits <= MAX_RATE_LIMIT_WAITS
+                    may_retry = waits <= MAX_RATE_LIMIT_WAITS and not too_long
                 else:
                     may_retry = (
                         failed.retryable
@@ -247,12 +254,7 @@ class Transport:
         timeouts: Timeouts,
     ) -> tuple[int, CIMultiDictProxy[str], bytes]:
         session = self.session()
-        timeout = aiohttp.ClientTimeout(
-            total=timeouts.total,
-            connect=timeouts.connect,
-            sock_connect=timeouts.connect,
-            sock_read=timeouts.read,
-        )
+        timeout = _client_timeout(timeouts)
         async with self.limiter:
             try:
                 async with session.request(
@@ -319,6 +321,17 @@ class Transport:
                 raise ResponseTooLargeError(f"reply is over max_response_bytes={cap}")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+@functools.lru_cache(maxsize=64)
+def _client_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
+    """aiohttp's timeout for one attempt, built once per Timeouts (hot path)."""
+    return aiohttp.ClientTimeout(
+        total=timeouts.total,
+        connect=timeouts.connect,
+        sock_connect=timeouts.connect,
+        sock_read=timeouts.read,
+    )
 
 
 def _stamp(error: DJIError, method: str, path: str, request_id: str, attempts: int) -> None:

@@ -198,6 +198,36 @@ async def test_429_storms_with_retry_after_every_call_succeeds(sim: Simulator) -
     assert [sim.state.create_counts[n] for n in names] == [1] * len(names)
 
 
+async def test_a_retry_after_beyond_the_cap_is_not_waited_for() -> None:
+    """Retry-After: 86400 (or a bogus 1e9) must not park the Client for a day: the caller gets
+    the RateLimitError with its hint at once. Without a hint the pause follows the backoff."""
+    answers: list[str] = []
+
+    async def limited(request: web.Request) -> web.Response:
+        hint = request.query.get("hint")
+        answers.append(hint or "")
+        if hint == "none" and answers.count("none") < 3:
+            return web.Response(status=429)
+        if hint and hint != "none":
+            return web.Response(status=429, headers={"Retry-After": hint})
+        return envelope({"ok": True})
+
+    async with LocalServers() as servers:
+        url = await servers.add(limited)
+        fixed_rate = aiodji.RateLimit(rate=10_000.0)  # not adaptive: no slow-down to learn
+        async with aiodji.Client(
+            token="t", base_url=url, retry=FAST_RETRY, rate_limit=fixed_rate
+        ) as dji:
+            for hint in ("86400", "1e9", "Wed, 21 Oct 2099 07:28:00 GMT"):
+                with anyio.fail_after(HANG_GUARD), pytest.raises(aiodji.RateLimitError) as info:
+                    await dji.request("GET", "x", params={"hint": hint})
+                assert info.value.attempts == 1
+                assert info.value.retry_after is not None and info.value.retry_after > 3600
+            with anyio.fail_after(HANG_GUARD):
+                assert await dji.request("GET", "x", params={"hint": "none"}) == {"ok": True}
+    assert answers.count("none") == 3
+
+
 # -- the retry budget -------------------------------------------------------------------------
 
 
