@@ -93,7 +93,16 @@ async def adaptive(  # type: ignore[no-untyped-def]
                 await views[project].set_enabled(cid, True)
                 accepted.append(loop.time() - start)
 
-        await asyncio.gather(*(worker() for _ in range(c)))
+        trace: list[tuple[float, float | None, float | None, int]] = []
+
+        async def sample() -> None:
+            limiter = dji.limiter
+            while loop.time() < deadline:
+                now = round(loop.time() - start, 2)
+                trace.append((now, limiter.rate, limiter.ceiling, limiter.stats.rate_limited))
+                await asyncio.sleep(0.5)
+
+        await asyncio.gather(sample(), *(worker() for _ in range(c)))
         end = loop.time() - start
         stats = dji.limiter.stats
         steady = [t for t in accepted if t >= settle]
@@ -109,6 +118,7 @@ async def adaptive(  # type: ignore[no-untyped-def]
             "rate_limited": stats.rate_limited,
             "rate_limited_pct": stats.rate_limited / max(1, stats.admitted) * 100,
             "final_rate": dji.limiter.rate,
+            "trace": trace,
         }
 
 

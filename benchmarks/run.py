@@ -156,7 +156,7 @@ def main() -> None:
                     targets,
                     rate=rate,
                     seconds=12 if quick else 30,
-                    settle=4 if quick else 5,
+                    settle=4 if quick else 10,
                 )
             )
     print("scale: gather of 10,000 calls against the simulator", flush=True)
