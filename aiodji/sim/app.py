@@ -51,6 +51,7 @@ CODE_NOT_FOUND: Final = 200404
 CODE_METHOD: Final = 200405
 CODE_BAD_REQUEST: Final = 200500
 CODE_RATE_LIMITED: Final = 210429
+_INT32_MAX: Final = 2**31 - 1
 _HTTP_FOR_CODE: Final = {CODE_TOKEN: 401, CODE_SCOPE: 403, CODE_NOT_FOUND: 404}
 
 
@@ -127,8 +128,8 @@ def int_param(
     minimum: int = 1,
     maximum: int | None = None,
 ) -> int | None:
-    """An integer query parameter (``ApiError(200500)`` if not an int or below ``minimum``);
-    values above ``maximum`` are clamped."""
+    """An integer query parameter (``ApiError(200500)`` if not an int, below ``minimum`` or
+    beyond a 32-bit int); values above ``maximum`` are clamped."""
     raw = request.query.get(name)
     if raw is None or raw == "":
         return default
@@ -136,7 +137,7 @@ def int_param(
         value = int(raw)
     except ValueError:
         raise ApiError(CODE_BAD_REQUEST, f"invalid {name}") from None
-    if value < minimum:
+    if value < minimum or value > _INT32_MAX:  # a huge page must not crash a slice
         raise ApiError(CODE_BAD_REQUEST, f"invalid {name}")
     if maximum is not None and value > maximum:
         value = maximum
@@ -294,8 +295,9 @@ def make_app(sim: Simulator) -> web.Application:
         match_info = request.match_info
         http_exc = match_info.http_exception
         if http_exc is not None:
-            if http_exc.status == 405:
-                return fail(CODE_METHOD, "method not allowed", 405)
+            if http_exc.status == 405:  # RFC 9110: a 405 lists the allowed methods
+                allow = {"Allow": http_exc.headers.get("Allow", "")}
+                return fail(CODE_METHOD, "method not allowed", 405, allow)
             if http_exc.status == 404:
                 return fail(CODE_NOT_FOUND, "not found", 404)
             return fail(CODE_BAD_REQUEST, http_exc.reason, http_exc.status)
