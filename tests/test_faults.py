@@ -19,9 +19,11 @@ import random
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
 import anyio
+import orjson
 import pytest
 from _servers import LocalServers, envelope, unused_port
 from aiohttp import web
@@ -29,6 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import aiodji
+from aiodji.fleet import Desired
 from aiodji.sim import Simulator
 
 pytestmark = pytest.mark.anyio
@@ -438,3 +441,132 @@ async def test_cancel_at_random_points_leaks_nothing(
         await asyncio.sleep(0)
     assert client_tasks() - before == set()
     gc.collect()  # an unclosed session or socket would warn here, and warnings are errors
+
+
+# -- the fleet: 10,000 items under faults, journal, resume --------------------------------------
+
+
+def journal_states(path: Path) -> dict[str, dict[str, Any]]:
+    """The last record of each change key in a journal."""
+    last: dict[str, dict[str, Any]] = {}
+    for line in path.read_bytes().splitlines():
+        record = orjson.loads(line)
+        if record.get("type") == "item":
+            last[record["key"]] = record
+    return last
+
+
+@pytest.mark.slow
+async def test_10000_item_fleet_toggle_under_faults_then_one_resume(tmp_path: Path) -> None:
+    """The headline: every converter of a 10,000-converter organization (plus 40 creates) under
+    ~10 % faults of every kind and 429 storms. Every item ends in a final state, the journal
+    agrees with the server, one resume reaches the desired state, nothing is created twice."""
+    async with Simulator(projects=20, docks_per_project=5, converters_per_project=500) as sim:
+        for cid in sim.state.converters:
+            sim.state.set_converter_enabled(cid, False)
+        sim.state.converter_limit = 20_000
+        projects = list(sim.state.projects.values())
+        creates = []
+        for i in range(40):
+            project = projects[i % len(projects)]
+            sn, camera = camera_of(sim, project.uuid)
+            creates.append(
+                {
+                    "project": project.uuid,
+                    "name": f"fleet-new-{i}",
+                    "sn": sn,
+                    "camera_index": camera,
+                    "url": f"rtmp://media.example/live/fleet-new-{i}",
+                    "enabled": True,
+                }
+            )
+        desired = Desired.from_dict(
+            {
+                "converter_limit": 20_000,
+                "converters": [{"projects": "all", "enabled": True}],
+                "create": creates,
+            }
+        )
+        journal = tmp_path / "apply.journal.jsonl"
+        async with client(
+            sim, retry=aiodji.RetryPolicy(backoff_base=0.002, backoff_max=0.01)
+        ) as dji:
+            plan = await dji.fleet.plan(desired)
+            assert len(plan.changes) == 10_000 + 40 and not plan.skipped
+            inject(sim, 0.10)
+            sim.set_rate_limit(2500, 25)  # 429 storms with Retry-After on top
+            with anyio.fail_after(HANG_GUARD * 3):
+                first = await dji.fleet.apply(plan, journal=journal, concurrency=64)
+            faults_first = sum(sim.stats.faults.values()) + sim.stats.rate_limited
+            fault_kinds, rate_limited = Counter(sim.stats.faults), sim.stats.rate_limited
+            # every item ends in a final state, and the journal says which
+            assert first.accounted == first.total == len(plan.changes)
+            records = journal_states(journal)
+            assert len(records) == len(plan.changes)
+            for change in plan.changes:
+                record = records[change.key]
+                conv = (
+                    sim.state.converter_by_name(change.converter_name or "")
+                    if change.converter_id is None
+                    else sim.state.converters.get(change.converter_id)
+                )
+                if record["state"] == "succeeded":
+                    assert conv is not None and (
+                        change.converter_id is None or conv.auto_push_stream
+                    )
+                elif record["state"] == "not_attempted":
+                    assert change.converter_id is None or not conv or not conv.auto_push_stream
+            # one resume (faults still on) finishes the job
+            with anyio.fail_after(HANG_GUARD * 3):
+                second = await dji.fleet.apply(
+                    plan, journal=journal, resume=journal, concurrency=64
+                )
+            assert second.already_done == first.counts.get("succeeded", 0)
+            assert second.ok, second.summary()
+            faults_total = sum(sim.stats.faults.values()) + sim.stats.rate_limited
+            # the server is in the desired state; a fresh plan has nothing to do
+            sim.faults.reset()
+            sim.set_rate_limit(None)
+            assert (await dji.fleet.plan(desired)).empty
+    assert all(c.auto_push_stream for c in sim.state.converters.values())
+    assert len(sim.state.converters) == 10_000 + 40
+    lost = first.total - first.accounted
+    duplicates = sum(n - 1 for n in sim.state.create_counts.values() if n > 1)
+    names = Counter(c.converter_name for c in sim.state.converters.values())
+    assert lost == 0 and duplicates == 0 and max(names.values()) == 1
+    assert faults_first > 500  # ~10 % of >10,000 requests, plus the 429s
+    print(  # the closing figures of issue 7 (shown with pytest -s)
+        f"\nfleet under faults: items={first.total} first-run={first.counts} "
+        f"faults-injected={faults_total} (first run {faults_first}: "
+        f"{dict(fault_kinds)}, 429s {rate_limited}) "
+        f"resumed={second.counts} lost={lost} duplicates={duplicates}"
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="fleet bug: a [[create]] without `enabled` is planned disabled although a rule "
+    "selects it enabled, so a second plan is not empty (issue 5: idempotent plans)",
+)
+async def test_plan_is_a_fixed_point_when_a_create_leaves_enabled_unset() -> None:
+    async with Simulator(projects=1, docks_per_project=1, converters_per_project=1) as sim:
+        project = next(iter(sim.state.projects))
+        sn, camera = camera_of(sim, project)
+        desired = Desired.from_dict(
+            {
+                "converters": [{"projects": "all", "enabled": True}],
+                "create": [
+                    {
+                        "project": project,
+                        "name": "new",
+                        "sn": sn,
+                        "camera_index": camera,
+                        "url": "rtmp://h/live/new",
+                    }
+                ],
+            }
+        )
+        async with client(sim) as dji:
+            assert (await dji.fleet.apply(await dji.fleet.plan(desired))).ok
+            again = await dji.fleet.plan(desired)
+        assert again.empty, again.summary()
