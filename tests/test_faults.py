@@ -570,3 +570,62 @@ async def test_plan_is_a_fixed_point_when_a_create_leaves_enabled_unset() -> Non
             assert (await dji.fleet.apply(await dji.fleet.plan(desired))).ok
             again = await dji.fleet.plan(desired)
         assert again.empty, again.summary()
+
+
+@pytest.fixture
+async def fleet_sim() -> AsyncIterator[Simulator]:
+    async with Simulator(projects=3, docks_per_project=2, converters_per_project=40, seed=5) as s:
+        s.faults.latency_jitter = 0.003
+        yield s
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=st.integers(0, 3000), concurrency=st.integers(1, 40))
+async def test_cancelled_apply_leaves_a_journal_consistent_with_the_server(
+    fleet_sim: Simulator, tmp_path_factory: pytest.TempPathFactory, steps: int, concurrency: int
+) -> None:
+    """Cancel ``fleet.apply`` at a random point: succeeded items are done on the server,
+    not-attempted ones untouched; one resume then reaches the desired state; nothing leaks."""
+    sim = fleet_sim
+    for cid in sim.state.converters:
+        sim.state.set_converter_enabled(cid, False)
+    inject(sim, 0.05)
+    journal = tmp_path_factory.mktemp("cancel") / "apply.journal.jsonl"
+    before = client_tasks()
+    desired = Desired.enabled(True)
+    async with client(sim) as dji:
+        sim.faults.error_rate = 0.0  # a clean plan: the point is the apply
+        plan = await dji.fleet.plan(desired)
+        inject(sim, 0.05)
+        task = asyncio.ensure_future(
+            dji.fleet.apply(plan, journal=journal, concurrency=concurrency)
+        )
+        for _ in range(steps):
+            if task.done():
+                break
+            await asyncio.sleep(0)
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        records = journal_states(journal) if journal.exists() else {}
+        for change in plan.changes:
+            record = records.get(change.key)
+            enabled = sim.state.converters[change.converter_id or ""].auto_push_stream
+            if record is not None and record["state"] == "succeeded":
+                assert enabled, record
+            if record is not None and record["state"] == "not_attempted":
+                assert not enabled, record
+        # (cancelled before the apply even started: no journal, nothing to resume from)
+        resume = journal if journal.exists() else None
+        resumed = await dji.fleet.apply(plan, journal=journal, resume=resume)
+        assert resumed.ok, resumed.summary()
+        assert resumed.already_done == sum(r["state"] == "succeeded" for r in records.values())
+    assert all(c.auto_push_stream for c in sim.state.converters.values())
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert client_tasks() - before == set()
+    gc.collect()
