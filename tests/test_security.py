@@ -11,8 +11,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import ssl
+import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -374,3 +377,89 @@ async def test_any_id_stays_one_path_segment(recorder: Any, converter_id: str) -
         assert "/" not in segment and "?" not in segment and "#" not in segment
         assert unquote(segment) == converter_id
         assert query == {}
+
+
+# -- CLI output and the journal ------------------------------------------------------------
+
+CLI = [sys.executable, "-c", "from aiodji.cli import main; main()"]
+
+
+async def run_cli(
+    sim: Simulator, *args: str, token: str | None = None, debug: bool = True
+) -> tuple[int, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIODJI_")}
+    env.update(
+        AIODJI_TOKEN=token or sim.token, AIODJI_BASE_URL=sim.url, NO_COLOR="1", COLUMNS="200"
+    )
+    if debug:
+        env["AIODJI_LOG"] = "debug"
+    proc = await asyncio.create_subprocess_exec(
+        *CLI,
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(errors="replace")
+
+
+async def test_cli_output_and_journal_never_show_the_token_or_stream_keys(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """Every command, table and JSON output, failures and DEBUG logs included; and the
+    journal of an apply. The token and the stream keys are searched for in all of it."""
+    project = first_project(sim)
+    pair = sim.state.device_pairs(project)[0]
+    camera = pair.drone.camera_list[0]["camera_index"]
+    url = f"rtmp://pusher:{PASSWORD}@media.example/live/{STREAM_KEY}"
+    sim.state.add_converter(
+        project,
+        converter_name="cli-secret",
+        sn=pair.drone.sn,
+        camera_index=camera,
+        schema="rtmp",
+        schema_option={"url": url},
+    )
+    journal = tmp_path / "apply.journal.jsonl"
+    desired = tmp_path / "desired.toml"
+    desired.write_text(
+        "[[converters]]\nprojects = 'all'\nenabled = true\n"
+        f"[[create]]\nproject = '{project}'\nname = 'cli-new'\nsn = '{pair.drone.sn}'\n"
+        f"camera_index = '{camera}'\nurl = 'rtmp://media.example/live/{STREAM_KEY}-2'\n"
+    )
+    runs = [
+        ("doctor",),
+        ("projects", "list"),
+        ("devices", "list"),
+        ("converters", "list", "--all-projects"),
+        ("--json", "converters", "list", "--all-projects"),
+        ("converters", "list", "--project", "no-such-project"),
+        ("converters", "apply", "-f", str(desired), "--dry-run"),
+        ("converters", "apply", "-f", str(desired), "--journal", str(journal)),
+        ("--json", "converters", "disable", "--all-projects"),
+    ]
+    outputs = []
+    for args in runs:
+        _, out = await run_cli(sim, *args)
+        outputs.append(out)
+        assert sim.token not in out, args
+        for secret in (STREAM_KEY, PASSWORD):
+            assert secret not in out, (args, out)
+    everything = "\n".join(outputs)
+    assert "cli-secret" in everything and "media.example" in everything  # the rows were shown
+    assert journal.exists()
+    text = journal.read_text()
+    assert "cli-new" in text
+    for secret in (sim.token, STREAM_KEY, PASSWORD):
+        assert secret not in text
+    sim.http_errors = True  # a rejected token, as HTTP 401 this time
+    wrong = sim.token + "x"
+    code, out = await run_cli(sim, "converters", "list", "--all-projects", token=wrong)
+    assert code != 0 and "token" in out.lower()
+    assert wrong not in out and sim.token not in out
+    async with aiodji.Client(token=sim.token, base_url=sim.url) as dji:
+        names = {c.converter_name for c in await dji.project(project).converters.list()}
+    assert "cli-new" in names  # the apply really ran
