@@ -57,7 +57,7 @@ CEILING_TTL = 60.0
 PROBE = 0.05
 MIN_RATE = 1.0
 DEFAULT_PAUSE = 1.0
-LATE_CREDIT = 0.5
+LATE_CREDIT = 0.25
 _EPSILON = 1e-6  # loop timers may fire a hair early
 
 
