@@ -543,11 +543,6 @@ async def test_10000_item_fleet_toggle_under_faults_then_one_resume(tmp_path: Pa
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fleet bug: a [[create]] without `enabled` is planned disabled although a rule "
-    "selects it enabled, so a second plan is not empty (issue 5: idempotent plans)",
-)
 async def test_plan_is_a_fixed_point_when_a_create_leaves_enabled_unset() -> None:
     async with Simulator(projects=1, docks_per_project=1, converters_per_project=1) as sim:
         project = next(iter(sim.state.projects))

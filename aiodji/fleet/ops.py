@@ -152,6 +152,10 @@ class Fleet:
                 if spec.enabled is not None:
                     target[existing.converter_id] = spec.enabled
                 continue
+            if spec.enabled is None:
+                # the state rules cover the new converter too: without this, the next plan
+                # would enable what this one just created (plans must be a fixed point)
+                spec = attrs.evolve(spec, enabled=_rule_state(desired, spec, project, everything))
             creates.append(
                 Change(
                     ChangeKind.CREATE,
@@ -392,6 +396,26 @@ class Fleet:
 
 def _first(*values: int | None) -> int | None:
     return next((v for v in values if v is not None), None)
+
+
+def _rule_state(
+    desired: Desired, spec: CreateSpec, project: Project, projects: list[Project]
+) -> bool | None:
+    """The enabled state the rules give a converter ``spec`` will create (the last match wins,
+    as for existing converters), or None when no rule selects it."""
+    future = Converter(
+        converter_id="",
+        converter_name=spec.name,
+        sn=spec.sn,
+        camera=spec.camera_index,
+        project_uuid=project.uuid,
+    )
+    state: bool | None = None
+    for rule in desired.rules:
+        in_scope = any(p.uuid == project.uuid for p in resolve_projects(rule.selection, projects))
+        if in_scope and rule.selection.matches(future):
+            state = rule.enabled
+    return state
 
 
 def _create_project(spec: CreateSpec, projects: list[Project]) -> Project:
