@@ -275,6 +275,8 @@ class Client:
 
     def _project_for(self, project_uuid: str | None, area: str) -> str:
         """The project of a project-scoped call, or a clear error before any request."""
+        if project_uuid is None and self._options.project_uuid:
+            return self._options.project_uuid  # checked when the view was made
         project = project_uuid or self._options.project_uuid
         if not project:
             raise ConfigError(

@@ -41,9 +41,9 @@ class ConfigError(DJIError, ValueError):
 
 @frozen
 class Timeouts:
-    """Per-attempt timeouts in seconds. ``connect`` covers DNS + TCP + TLS, ``read`` each socket
-    read. ``total`` (off by default) bounds a whole attempt; time queued in aiodji's limiter never
-    counts (DESIGN rule 1)."""
+    """Per-attempt timeouts in seconds. ``connect`` bounds opening a new connection (TCP + TLS);
+    ``read`` the wait for the reply: an attempt ends within ``connect + read`` (or ``total`` when
+    set). Time queued in aiodji's limiter never counts (DESIGN rule 1)."""
 
     connect: float = 10.0
     read: float = 30.0
@@ -179,6 +179,8 @@ class ClientConfig:
         return config
 
     def validate(self) -> None:
+        if self.project_uuid is not None and any(c in self.project_uuid for c in "\r\n\0"):
+            raise ConfigError("project_uuid must not contain control characters")
         if self.max_connections < 1:
             raise ConfigError("max_connections must be at least 1")
         if self.retry.max_retries < 0:
