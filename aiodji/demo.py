@@ -31,6 +31,8 @@ async def _set_all(
 ) -> tuple[FleetReport, int]:
     """Every converter of every project to ``enabled``; returns the report and requests made."""
     plan = await dji.fleet.plan(aiodji.fleet.Desired.enabled(enabled))
+    # the plan holds only the changes: converters already in that state are "unchanged"
+    stdout.print(f"{'enable' if enabled else 'disable'} every converter: {plan.summary()}")
     before = dji.limiter.stats.admitted
     with make_progress() as progress:
         bar = progress.add_task("enabling" if enabled else "disabling", total=len(plan))
