@@ -16,6 +16,8 @@ import orjson
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from aiodji.sim import Simulator
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -152,3 +154,8 @@ class TestCA:
 
     def client_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.ca_path))
+
+
+def first_project(sim: Simulator) -> str:
+    """The uuid of the simulator's first project."""
+    return next(iter(sim.state.projects))

@@ -1,6 +1,31 @@
+"""Shared fixtures: pytest + anyio pinned to asyncio, a default simulator and a Client on it.
+
+A test module that needs another organization defines its own ``sim`` fixture; ``dji`` follows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
 import pytest
+
+import aiodji
+from aiodji.sim import Simulator
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    """The default seeded organization (3 projects, 2 docks and 2 converters each)."""
+    async with Simulator() as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def dji(sim: Simulator) -> AsyncIterator[aiodji.Client]:
+    async with aiodji.Client(token=sim.token, base_url=sim.url) as client:
+        yield client

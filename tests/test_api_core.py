@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from _servers import first_project
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,22 +36,6 @@ pytestmark = pytest.mark.anyio
 
 DRONE_CAMERA = "81-0-0"
 DOCK_CAMERA = "165-0-7"
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator() as sim:
-        yield sim
-
-
-@pytest.fixture
-async def dji(sim: Simulator) -> AsyncIterator[aiodji.Client]:
-    async with aiodji.Client(token=sim.token, base_url=sim.url) as client:
-        yield client
-
-
-def first_project(sim: Simulator) -> str:
-    return next(iter(sim.state.projects))
 
 
 def pair_of(sim: Simulator, project: str) -> tuple[str, str]:

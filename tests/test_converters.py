@@ -4,31 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator
 
 import pytest
+from _servers import first_project
 
 import aiodji
 from aiodji.models import Converter, ConverterState, Page
 from aiodji.sim import Simulator
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator() as sim:
-        yield sim
-
-
-@pytest.fixture
-async def dji(sim: Simulator) -> AsyncIterator[aiodji.Client]:
-    async with aiodji.Client(token=sim.token, base_url=sim.url) as client:
-        yield client
-
-
-def first_project(sim: Simulator) -> str:
-    return next(iter(sim.state.projects))
 
 
 def a_camera(sim: Simulator, project: str) -> tuple[str, str]:

@@ -41,12 +41,6 @@ async def sim() -> AsyncIterator[Simulator]:
         yield sim
 
 
-@pytest.fixture
-async def dji(sim: Simulator) -> AsyncIterator[aiodji.Client]:
-    async with aiodji.Client(token=sim.token, base_url=sim.url) as client:
-        yield client
-
-
 def enabled_map(sim: Simulator) -> dict[str, bool]:
     return {cid: c.auto_push_stream for cid, c in sim.state.converters.items()}
 

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from _servers import LocalServers, TestCA, envelope, unused_port
+from _servers import LocalServers, TestCA, envelope, first_project, unused_port
 from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -68,16 +68,6 @@ def renderings(*objects: Any) -> Iterator[str]:
 def assert_secret_absent(secret: str, *objects: Any) -> None:
     for text in renderings(*objects):
         assert secret not in text, text
-
-
-@pytest.fixture
-async def sim() -> Any:
-    async with Simulator() as sim:
-        yield sim
-
-
-def first_project(sim: Simulator) -> str:
-    return next(iter(sim.state.projects))
 
 
 # -- the token ------------------------------------------------------------------------------

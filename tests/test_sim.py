@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
+from _servers import first_project
 
 from aiodji.sim import Faults, SimState, SimStats, Simulator
 
@@ -21,12 +22,6 @@ pytestmark = pytest.mark.anyio
 
 API = "/openapi/v0.1"
 CONV = f"{API}/live-stream/converter"
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator() as s:
-        yield s
 
 
 @pytest.fixture
@@ -42,10 +37,6 @@ def hdrs(sim: Simulator, project: str | None = None, **extra: str) -> dict[str, 
         h["X-Project-Uuid"] = project
     h.update(extra)
     return h
-
-
-def first_project(sim: Simulator) -> str:
-    return next(iter(sim.state.projects))
 
 
 async def call(
