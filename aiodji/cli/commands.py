@@ -218,18 +218,30 @@ def converters_create(settings: Settings, /, **opts: Any) -> None:
     _plan_and_apply(settings, desired, "create", dry_run=opts["dry_run"], journal=None, resume=None)
 
 
+def _run_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--dry-run / --journal / --resume: the options of every command that applies a plan."""
+    options = [
+        click.option("--dry-run", is_flag=True, help="Show the plan as a table, change nothing."),
+        click.option(
+            "--journal", type=click.Path(path_type=Path), help="Journal file (JSON lines)."
+        ),
+        click.option(
+            "--resume",
+            type=click.Path(path_type=Path, exists=True),
+            help="Journal of an interrupted run: skip what it did, re-check what is unknown.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def _toggle_command(enabled: bool) -> click.Command:
     verb = "enable" if enabled else "disable"
 
     @click.command(verb)
     @_selection_options
-    @click.option("--dry-run", is_flag=True, help="Show the plan, change nothing.")
-    @click.option("--journal", type=click.Path(path_type=Path), help="Journal file (JSON lines).")
-    @click.option(
-        "--resume",
-        type=click.Path(path_type=Path, exists=True),
-        help="Journal of an interrupted run: skip what it did, re-check what is unknown.",
-    )
+    @_run_options
     @pass_settings
     def command(
         settings: Settings, /, dry_run: bool, journal: Path | None, resume: Path | None, **sel: Any
@@ -285,13 +297,7 @@ def converters_delete(
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     help="Desired-state TOML file (see the README).",
 )
-@click.option("--dry-run", is_flag=True, help="Show the plan as a table, change nothing.")
-@click.option("--journal", type=click.Path(path_type=Path), help="Journal file (JSON lines).")
-@click.option(
-    "--resume",
-    type=click.Path(path_type=Path, exists=True),
-    help="Journal of an interrupted run: skip what it did, re-check what is unknown.",
-)
+@_run_options
 @pass_settings
 def converters_apply(
     settings: Settings, path: Path, dry_run: bool, journal: Path | None, resume: Path | None
