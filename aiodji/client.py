@@ -293,9 +293,19 @@ class Client:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         project_uuid: str | None = None,
+        org_level: bool = False,
     ) -> T:
+        """One API call through the transport; ``parse`` turns the envelope's data into the
+        result. ``org_level`` calls (API.md §1.3: system status, org projects, org devices)
+        never send the view's ``X-Project-Uuid``."""
         raw = await self._transport.send(
-            method, path, self._options, params=params, json=json, project_uuid=project_uuid
+            method,
+            path,
+            self._options,
+            params=params,
+            json=json,
+            project_uuid=project_uuid,
+            org_level=org_level,
         )
         sink = _RAW_SINK.get()
         if sink is not None:

@@ -141,8 +141,13 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         project_uuid: str | None = None,
+        org_level: bool = False,
     ) -> RawResponse:
-        """Send one API call with retries; return its reply or raise an aiodji error."""
+        """Send one API call with retries; return its reply or raise an aiodji error.
+
+        ``X-Project-Uuid`` is ``project_uuid`` or the view's project, except for ``org_level``
+        calls, which send only an explicit ``project_uuid``.
+        """
         method = method.upper()
         if not path.startswith(API_PREFIX + "/"):
             path = API_PREFIX + "/" + path.lstrip("/")
@@ -151,7 +156,7 @@ class Transport:
         headers["X-Request-Id"] = request_id
         if options.language:
             headers["X-Language"] = options.language
-        project = project_uuid or options.project_uuid
+        project = project_uuid if org_level else (project_uuid or options.project_uuid)
         if project:
             headers["X-Project-Uuid"] = project
         body: bytes | None = None

@@ -292,3 +292,28 @@ async def test_views_share_pool_and_limiter(serve: Any) -> None:
         await view.request("GET", "x")
         await view.close()  # a view leaves the pool to its Client
         await dji.request("GET", "x")
+
+
+async def test_org_level_calls_never_send_the_views_project(serve: Any) -> None:
+    """API.md §1.3: system status, the org project list and the org device list carry no
+    X-Project-Uuid, even from a project view or a Client with a default project."""
+    seen: dict[str, str | None] = {}
+
+    async def handler(request: web.Request) -> web.Response:
+        seen[request.path] = request.headers.get("X-Project-Uuid")
+        return envelope({"list": []})
+
+    url = await serve(handler)
+    async with client(url, project_uuid="P-DEFAULT") as dji:
+        view = dji.project("P-VIEW")
+        for api in (dji, view):
+            await api.system.status()
+            await api.projects.list()
+            await api.devices.list()
+        await view.converters.list()
+    assert seen == {
+        "/openapi/v0.1/system_status": None,
+        "/openapi/v0.1/project": None,
+        "/openapi/v0.1/device": None,
+        "/openapi/v0.1/live-stream/converter": "P-VIEW",
+    }

@@ -69,7 +69,7 @@ class Devices(Resource):
         def parse(data: Any) -> Page[DevicePair]:
             return parse_page(data, DevicePair, page=page, page_size=page_size)
 
-        return await self._client._call("GET", BASE, params=params, parse=parse)
+        return await self._client._call("GET", BASE, params=params, parse=parse, org_level=True)
 
     async def iter(self, *, page_size: int = ITER_PAGE_SIZE) -> AsyncIterator[DevicePair]:
         """Every device pair of the organization, fetching pages lazily."""

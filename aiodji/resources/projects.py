@@ -62,7 +62,9 @@ class Projects(Resource):
         def parse(data: Any) -> Page[Project]:
             return parse_page(data, Project, page=page, page_size=page_size)
 
-        return await self._client._call("GET", PROJECT_PATH, params=params, parse=parse)
+        return await self._client._call(
+            "GET", PROJECT_PATH, params=params, parse=parse, org_level=True
+        )
 
     async def iter(
         self,
