@@ -75,7 +75,15 @@ def _status_error(status: int, headers: Mapping[str, str], body: bytes) -> APISt
     kw: dict[str, Any] = {}
     if issubclass(cls, RateLimitError):
         kw["retry_after"] = parse_retry_after(headers.get("Retry-After"))
-    return cls(text, status_code=status, code=code, body=body, headers=dict(headers), **kw)
+    return cls(
+        message or f"HTTP {status}",
+        text=text,
+        status_code=status,
+        code=code,
+        body=body,
+        headers=dict(headers),
+        **kw,
+    )
 
 
 def judge_reply(status: int, headers: Mapping[str, str], body: bytes) -> Any:
@@ -85,7 +93,8 @@ def judge_reply(status: int, headers: Mapping[str, str], body: bytes) -> Any:
         retryable = not (300 <= status < 400)
         raise AttemptFailed(error, Failure.STATUS, retryable=retryable)
     payload = _parse(body)
-    if not isinstance(payload, dict) or not isinstance(payload.get("code"), int):
+    raw_code = payload.get("code") if isinstance(payload, dict) else None
+    if not isinstance(raw_code, int) or isinstance(raw_code, bool):  # bool is an int subclass
         if payload is None and _says_json(headers):
             # cut or garbled JSON: the reply was lost on the way, a retry may get it whole
             reason, failure, retryable = "the reply is not valid JSON", Failure.IO, True
@@ -109,11 +118,24 @@ def judge_reply(status: int, headers: Mapping[str, str], body: bytes) -> Any:
     message = raw_message if isinstance(raw_message, str) else ""
     meaning = business_code_meaning(code)
     text = f"code {code}: {message or meaning or 'business error'}"
-    if meaning and message and meaning.lower() not in message.lower():
+    if meaning and message and not _says_the_same(meaning, message):
         text += f" ({meaning})"
     cls = business_error_class(code)
     kw: dict[str, Any] = {}
     if issubclass(cls, RateLimitError):
         kw["retry_after"] = parse_retry_after(headers.get("Retry-After"))
-    error = cls(text, status_code=status, code=code, body=body, headers=dict(headers), **kw)
+    error = cls(
+        message or meaning or f"code {code}",
+        text=text,
+        status_code=status,
+        code=code,
+        body=body,
+        headers=dict(headers),
+        **kw,
+    )
     raise AttemptFailed(error, Failure.STATUS)
+
+
+def _says_the_same(meaning: str, message: str) -> bool:
+    a, b = meaning.lower(), message.lower()
+    return a in b or b in a

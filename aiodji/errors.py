@@ -51,7 +51,7 @@ BUSINESS_CODE_MEANINGS: dict[int, str] = {
     233314: "saving converter failed",
     233315: "deleting converter failed",
     233316: "reading converter list failed",
-    233317: "converter count over limit (max 20 per organization)",
+    233317: "converter count over limit (the organization's converter quota, 20 documented)",
     213001: "livestream error: device info lookup or network topology abnormal",
     213014: "this camera cannot stream; check sn and camera parameters",
     213024: "creating converter failed",
@@ -100,12 +100,17 @@ class InvalidArgumentError(DJIError, ValueError):
 
 
 class APIError(DJIError):
-    """An error tied to one API call: method, path, request id, attempts."""
+    """An error tied to one API call: method, path, request id, attempts.
+
+    ``message`` is the server's own message when it sent one (the envelope's ``message``);
+    ``str(error)`` is the full explanation (status, code, meaning, where).
+    """
 
     def __init__(
         self,
         message: str,
         *,
+        text: str | None = None,
         method: str = "",
         path: str = "",
         request_id: str | None = None,
@@ -113,6 +118,7 @@ class APIError(DJIError):
     ) -> None:
         super().__init__(message)
         self.message = message
+        self.text = text or message
         self.method = method
         self.path = path
         self.request_id = request_id
@@ -120,9 +126,9 @@ class APIError(DJIError):
 
     def __str__(self) -> str:
         if not (self.method or self.path):
-            return self.message
+            return self.text
         rid = f", request_id={self.request_id}" if self.request_id else ""
-        return f"{self.message} ({self.method} {self.path}{rid}, attempts={self.attempts})"
+        return f"{self.text} ({self.method} {self.path}{rid}, attempts={self.attempts})"
 
 
 class APIConnectionError(APIError):

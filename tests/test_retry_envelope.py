@@ -182,3 +182,24 @@ def test_redirect_is_not_followed() -> None:
     assert isinstance(failed.error, aiodji.APIStatusError)
     assert "redirect not followed" in str(failed.error)
     assert not failed.retryable
+
+
+def test_message_is_the_servers_and_str_explains() -> None:
+    err = _fail(200, b'{"code":213029,"message":"no such converter","data":null}').error
+    assert err.message == "no such converter"
+    assert "213029" in str(err) and "converter not found" in str(err)
+    quiet = _fail(200, b'{"code":213029,"message":""}').error
+    assert quiet.message == "converter not found"
+    http = _fail(503, b'{"code":1,"message":"busy"}').error
+    assert http.message == "busy" and "HTTP 503" in str(http)
+
+
+def test_meaning_is_not_repeated_when_the_message_says_it() -> None:
+    err = _fail(200, b'{"code":233317,"message":"converter count over limit"}').error
+    assert str(err).count("over limit") == 1
+
+
+@pytest.mark.parametrize("code", [b"false", b"true"])
+def test_a_bool_code_is_not_an_envelope(code: bytes) -> None:
+    failed = _fail(200, b'{"code":' + code + b',"message":"x"}')
+    assert isinstance(failed.error, aiodji.ResponseValidationError)
