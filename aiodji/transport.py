@@ -41,7 +41,8 @@ __all__ = ["RawResponse", "Transport"]
 
 log = logging.getLogger("aiodji")
 
-# 429s do not consume the normal retries: the whole Client waits, then the call goes again.
+# 429s do not consume the normal retries: the whole Client waits, then the call goes again, up
+# to this many times. max_retries=0 still means "no retry at all": the first 429 raises.
 MAX_RATE_LIMIT_WAITS = 10
 
 
@@ -200,7 +201,9 @@ class Transport:
                     self.limiter.on_rate_limited(0.0 if too_long else pause)
                     retry_after = 0.0  # the limiter's pause is the wait
                     waits += 1
-                    may_retry = waits <= MAX_RATE_LIMIT_WAITS and not too_long
+                    may_retry = (
+                        policy.max_retries > 0 and waits <= MAX_RATE_LIMIT_WAITS and not too_long
+                    )
                 else:
                     may_retry = (
                         failed.retryable

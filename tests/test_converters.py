@@ -229,7 +229,7 @@ async def test_rate_gate_and_server_429(sim: Simulator) -> None:
     project = first_project(sim)
     target = sim.state.converters_of(project)[0].converter_id
     sim.set_rate_limit(200, 5)
-    async with aiodji.Client(token=sim.token, base_url=sim.url, max_retries=0) as dji:
+    async with aiodji.Client(token=sim.token, base_url=sim.url, max_retries=1) as dji:
         p = dji.project(project)
         await asyncio.gather(*(p.converters.set_enabled(target, True) for _ in range(60)))
         assert dji.limiter.stats.rate_limited >= 1  # adaptive: it found the limit

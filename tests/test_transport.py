@@ -134,9 +134,14 @@ async def test_429_pauses_and_retries_even_post(serve: Any) -> None:
         return envelope({"id": "x"})
 
     url = await serve(handler)
-    async with client(url, max_retries=0) as dji:
+    async with client(url, max_retries=1) as dji:  # two 429 waits, not counted as retries
         assert await dji.request("POST", "/openapi/v0.1/x", json={}) == {"id": "x"}
         assert dji.limiter.stats.rate_limited == 2
+    calls = 0
+    async with client(url, max_retries=0) as dji:  # no retry at all: the first 429 raises
+        with pytest.raises(aiodji.RateLimitError) as info:
+            await dji.request("POST", "/openapi/v0.1/x", json={})
+    assert info.value.retry_after == 0.0 and info.value.attempts == 1 and calls == 1
 
 
 async def test_business_errors_and_status_like_codes(serve: Any) -> None:
