@@ -322,3 +322,19 @@ async def test_org_level_calls_never_send_the_views_project(serve: Any) -> None:
         "/openapi/v0.1/device": None,
         "/openapi/v0.1/live-stream/converter": "P-VIEW",
     }
+
+
+async def test_paging_ends_when_the_server_ignores_page(serve: Any) -> None:
+    """A deployment without paging answers every page with the same full page: the walk
+    stops at the first repeat instead of asking forever."""
+    pages: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        pages.append(request.query["page"])
+        return envelope({"list": [{"converter_id": "a"}, {"converter_id": "b"}]})
+
+    url = await serve(handler)
+    async with client(url) as dji:
+        listed = await dji.project("p").converters.list(page_size=2)
+    assert [c.converter_id for c in listed] == ["a", "b"]
+    assert pages == ["1", "2"]

@@ -101,12 +101,20 @@ class Resource:
         self,
         fetch: Callable[[int], Any],
     ) -> AsyncIterator[Any]:
-        """Yield items page by page, lazily, until a short/empty page or ``total`` is reached."""
+        """Yield items page by page, lazily, until a short/empty page or ``total`` is reached.
+
+        A server that ignores ``page`` answers every page with the first one again: a page
+        equal to the previous one ends the walk (its items were already yielded).
+        """
         page_no = 1
+        previous: list[Any] | None = None
         while page_no <= MAX_PAGES:
             page = await fetch(page_no)
+            if previous is not None and list(page) == previous:
+                return
             for item in page:
                 yield item
             if not page.has_more:
                 return
+            previous = list(page)
             page_no += 1
