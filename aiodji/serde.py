@@ -44,6 +44,25 @@ def _overrides(cl: type) -> dict[str, Any]:
     return out
 
 
+_TRUE = frozenset({"true", "1"})
+_FALSE = frozenset({"false", "0"})
+
+
+def _structure_bool(value: Any, _: type) -> bool:
+    """A JSON bool, or 0/1 and "true"/"false" (seen in some deployments' string fields).
+
+    cattrs' default is ``bool(value)``, which reads "false" as True: wrong for a flag like
+    ``auto_push_stream`` that decides what a fleet plan does.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"not a boolean: {value!r}")
+
+
 def _make(strict: bool) -> cattrs.Converter:
     conv = make_converter(forbid_extra_keys=strict, detailed_validation=strict)
 
@@ -59,6 +78,7 @@ def _make(strict: bool) -> cattrs.Converter:
     def unstructure_factory(cl: type) -> Callable[[Any], Any]:
         return make_dict_unstructure_fn(cl, conv, _cattrs_omit_if_default=False, **_overrides(cl))
 
+    conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook_factory(attrs.has, structure_factory)
     conv.register_unstructure_hook_factory(attrs.has, unstructure_factory)
     return conv

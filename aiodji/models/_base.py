@@ -22,6 +22,8 @@ class OpenStrEnum(enum.StrEnum):
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)  # a number where a string enum was documented: keep it too
         if not isinstance(value, str):
             return None
         member = str.__new__(cls, value)

@@ -54,7 +54,7 @@ class Converter:
     auto_push_stream: bool | None = None
     device_online_status: bool | None = None
     device_callsign: str | None = None
-    update_ts: str | int | None = None
+    update_ts: str | int | float | None = None
     project_uuid: str | None = local()
 
     @property
