@@ -14,7 +14,14 @@ import aiohttp
 import attrs
 
 from aiodji.bulk import BulkOps
-from aiodji.config import ClientConfig, ConfigError, RateLimit, Timeouts
+from aiodji.config import (
+    ClientConfig,
+    ConfigError,
+    RateLimit,
+    Timeouts,
+    retries_from,
+    timeouts_from,
+)
 from aiodji.errors import InvalidArgumentError, ResponseValidationError
 from aiodji.limiter import Limiter
 from aiodji.resources import (
@@ -39,6 +46,8 @@ if TYPE_CHECKING:
 __all__ = ["APIResponse", "Client"]
 
 T = TypeVar("T")
+
+HTTP_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"})
 
 # Set by ``with_raw_response`` around one method call; the Client appends each reply to it.
 _RAW_SINK: contextvars.ContextVar[list[RawResponse] | None] = contextvars.ContextVar(
@@ -174,15 +183,8 @@ class Client:
     ) -> Client:
         """A view with other per-call settings; it shares the pool and the limiter."""
         options = self._options
-        if isinstance(timeout, int | float):
-            timeout = Timeouts(
-                connect=min(float(timeout), options.timeouts.connect), read=float(timeout)
-            )
-        new_retry = retry or options.retry
-        if max_retries is not None:
-            if max_retries < 0:
-                raise ConfigError("max_retries must be 0 or more")
-            new_retry = attrs.evolve(new_retry, max_retries=max_retries)
+        new_timeouts = timeouts_from(timeout, default=options.timeouts)
+        new_retry = retries_from(max_retries, retry or options.retry)
         if language is not None and language not in ("zh", "en"):
             raise ConfigError(f"language must be 'zh' or 'en', got {language!r}")
         if project_uuid is not None:
@@ -190,7 +192,7 @@ class Client:
         return Client._view(
             self._transport,
             CallOptions(
-                timeouts=timeout or options.timeouts,
+                timeouts=new_timeouts,
                 retry=new_retry,
                 project_uuid=project_uuid or options.project_uuid,
                 language=language or options.language,
@@ -269,6 +271,20 @@ class Client:
         ``path`` is an API path such as ``/openapi/v0.1/system_status`` (the prefix is added when
         missing). Returns the envelope's ``data`` (None when absent).
         """
+        if not isinstance(method, str) or method.upper() not in HTTP_METHODS:
+            raise InvalidArgumentError(
+                f"method must be one of {sorted(HTTP_METHODS)}, got {method!r}"
+            )
+        if not isinstance(path, str) or not _is_wire_path(path):
+            # the path goes on the wire as written: no room for request splitting
+            raise InvalidArgumentError(
+                f"path must be an ASCII API path without spaces (percent-encode the rest), "
+                f"got {path!r}"
+            )
+        if params is not None and not isinstance(params, Mapping):
+            raise InvalidArgumentError(f"params must be a mapping, got {type(params).__name__}")
+        if project_uuid is not None:
+            require_text("project_uuid", project_uuid)
         return await self._call(
             method, path, json=json, params=params, project_uuid=project_uuid, parse=_identity
         )
@@ -322,6 +338,10 @@ class Client:
                 request_id=raw.request_id,
                 attempts=raw.attempts,
             ) from None
+
+
+def _is_wire_path(path: str) -> bool:
+    return bool(path.strip("/")) and path.isascii() and path.isprintable() and " " not in path
 
 
 def _identity(data: Any) -> Any:

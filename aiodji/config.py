@@ -65,6 +65,39 @@ class RateLimit:
     adaptive: bool = True
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def timeouts_from(value: object, *, default: Timeouts) -> Timeouts:
+    """``timeout=``: a Timeouts, or a number of seconds bounding each attempt as a whole."""
+    if value is None:
+        return default
+    if isinstance(value, Timeouts):
+        return value
+    if not _is_number(value) or not value > 0:  # type: ignore[operator]
+        raise ConfigError(
+            f"timeout must be a positive number of seconds or Timeouts, got {value!r}"
+        )
+    seconds = float(value)  # type: ignore[arg-type]
+    return Timeouts(connect=min(seconds, default.connect), read=seconds, total=seconds)
+
+
+def retries_from(max_retries: object, retry: RetryPolicy) -> RetryPolicy:
+    """``max_retries=``: a whole number ≥ 0 applied to ``retry``."""
+    if max_retries is None:
+        return retry
+    if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
+        raise ConfigError(f"max_retries must be a whole number >= 0, got {max_retries!r}")
+    return attrs.evolve(retry, max_retries=max_retries)
+
+
+def _optional_text(name: str, value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise ConfigError(f"{name} must be a string, got {type(value).__name__}")
+
+
 def _mask_token(token: str) -> str:
     return "'***'" if token else "''"
 
@@ -135,6 +168,14 @@ class ClientConfig:
     ) -> ClientConfig:
         """Build from keyword arguments, falling back to ``AIODJI_*`` environment variables."""
         env = os.environ if env is None else env
+        for name, value in (
+            ("token", token),
+            ("region", region),
+            ("base_url", base_url),
+            ("project_uuid", project_uuid),
+            ("language", language),
+        ):
+            _optional_text(name, value)
         token = token if token is not None else env.get("AIODJI_TOKEN")
         if not token or not token.strip():
             raise ConfigError(
@@ -155,19 +196,25 @@ class ClientConfig:
         language = language or env.get("AIODJI_LANGUAGE") or None
         if language is not None and language not in ("zh", "en"):
             raise ConfigError(f"language must be 'zh' or 'en', got {language!r}")
-        if isinstance(timeouts, int | float):
-            timeouts = Timeouts(connect=min(float(timeouts), 10.0), read=float(timeouts))
-        if isinstance(rate_limit, int | float):
-            rate_limit = RateLimit(rate=float(rate_limit))
-        retry = retry or RetryPolicy()
-        if max_retries is not None:
-            retry = attrs.evolve(retry, max_retries=max_retries)
+        if _is_number(rate_limit):
+            rate_limit = RateLimit(rate=float(rate_limit))  # type: ignore[arg-type]
+        elif rate_limit is not None and not isinstance(rate_limit, RateLimit):
+            raise ConfigError(f"rate_limit must be requests/s or RateLimit, got {rate_limit!r}")
+        retry = retries_from(max_retries, retry or RetryPolicy())
+        for name, count in (
+            ("max_connections", max_connections),
+            ("max_response_bytes", max_response_bytes),
+        ):
+            if count is not None and (
+                not isinstance(count, int) or isinstance(count, bool) or count < 1
+            ):
+                raise ConfigError(f"{name} must be a whole number >= 1, got {count!r}")
         config = cls(
             token=token.strip(),
             base_url=normalize_base_url(base_url, allow_insecure_http=allow_insecure_http),
             project_uuid=project_uuid or env.get("AIODJI_PROJECT_UUID") or None,
             language=language,  # type: ignore[arg-type]
-            timeouts=timeouts or Timeouts(),
+            timeouts=timeouts_from(timeouts, default=Timeouts()),
             retry=retry,
             rate_limit=rate_limit or RateLimit(),
             max_connections=max_connections or 64,

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 import aiodji
 from aiodji import models
 from aiodji.models import Geometry
+from aiodji.transport import MAX_RATE_LIMIT_WAITS
 
 pytestmark = pytest.mark.anyio
 
@@ -322,8 +323,9 @@ async def test_any_reply_through_every_resource_parse_path(
         result = await outcome(CALLS[name](dji.project("proj-1")))
     assert not isinstance(result, aiodji.InvalidArgumentError), f"fix the CALLS entry: {result}"
     assert server.requests >= 1  # the parse path was reached, not an argument check
-    # a paging iterator over a server repeating itself stops: short page, total, or an error
-    assert server.requests <= 3 * (FUZZ_POLICY.max_retries + 1)
+    # a paging iterator over a server repeating itself stops: short page, total, a repeated
+    # page, or an error; a rate-limited reply is waited for up to MAX_RATE_LIMIT_WAITS times
+    assert server.requests <= 3 * (FUZZ_POLICY.max_retries + 1 + MAX_RATE_LIMIT_WAITS)
 
 
 @fuzz(150)

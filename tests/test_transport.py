@@ -338,3 +338,63 @@ async def test_paging_ends_when_the_server_ignores_page(serve: Any) -> None:
         listed = await dji.project("p").converters.list(page_size=2)
     assert [c.converter_id for c in listed] == ["a", "b"]
     assert pages == ["1", "2"]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"timeout": "5"},
+        {"timeout": 0},
+        {"max_retries": "2"},
+        {"max_retries": -1},
+        {"max_retries": 1.5},
+        {"rate_limit": "5"},
+        {"max_connections": 0},
+        {"max_connections": "8"},
+        {"base_url": 5},
+        {"token": 123},
+    ],
+)
+def test_bad_client_options_are_config_errors(kwargs: dict[str, Any]) -> None:
+    kwargs = {"token": TOKEN, "base_url": "http://127.0.0.1:1", **kwargs}
+    with pytest.raises(aiodji.ConfigError):
+        aiodji.Client(**kwargs)
+    if set(kwargs) & {"timeout", "max_retries"}:
+        view_kwargs = {k: v for k, v in kwargs.items() if k in ("timeout", "max_retries")}
+        with pytest.raises(aiodji.ConfigError):
+            aiodji.Client(token=TOKEN, base_url="http://127.0.0.1:1").with_options(**view_kwargs)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "extra"),
+    [
+        ("GE T", "/openapi/v0.1/x", {}),
+        (None, "/openapi/v0.1/x", {}),
+        ("GET", None, {}),
+        ("GET", "/openapi/v0.1/x HTTP/1.1\r\nX-Evil: 1\r\n\r\nGET /y", {}),
+        ("GET", "/openapi/v0.1/x", {"params": [("a", 1)]}),
+        ("GET", "/openapi/v0.1/x", {"project_uuid": "a\nb"}),
+    ],
+)
+async def test_bad_request_arguments_fail_before_sending(
+    serve: Any, method: Any, path: Any, extra: dict[str, Any]
+) -> None:
+    calls = 0
+
+    async def handler(request: web.Request) -> web.Response:
+        nonlocal calls
+        calls += 1
+        return envelope()
+
+    url = await serve(handler)
+    async with client(url) as dji:
+        with pytest.raises(aiodji.InvalidArgumentError):
+            await dji.request(method, path, **extra)
+    assert calls == 0
+
+
+def test_a_number_timeout_bounds_the_whole_attempt() -> None:
+    dji = aiodji.Client(token=TOKEN, base_url="http://127.0.0.1:1", timeout=3)
+    assert dji.config.timeouts == aiodji.Timeouts(connect=3.0, read=3.0, total=3.0)
+    view = dji.with_options(timeout=20)
+    assert view._options.timeouts.total == 20.0
