@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
+from _servers import first_project
 
 import aiodji
 from aiodji.models import (
@@ -253,3 +254,17 @@ async def test_raw_response_on_mission_methods(sim: Simulator, dji: aiodji.Clien
     raw = await dji.with_raw_response.project(project_of(sim)).waylines.list()
     assert raw.status == 200 and raw.request_id
     assert len(raw.parse()) == 1
+
+
+async def test_enum_arguments_of_another_type_fail_before_sending(
+    sim: Simulator, dji: aiodji.Client
+) -> None:
+    sim.stats.reset()
+    with pytest.raises(aiodji.InvalidArgumentError, match="task_type"):
+        await dji.project(first_project(sim)).tasks.create(
+            name="n",
+            wayline_uuid="w",
+            sn="s",
+            task_type=5,  # type: ignore[arg-type]
+        )
+    assert sim.stats.total == 0

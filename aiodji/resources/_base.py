@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from aiodji.errors import InvalidArgumentError
-from aiodji.models import Page
+from aiodji.models import OpenStrEnum, Page
 from aiodji.serde import structure
 
 if TYPE_CHECKING:
@@ -17,6 +17,7 @@ __all__ = [
     "MAX_PAGES",
     "Resource",
     "check_paging",
+    "enum_arg",
     "no_data",
     "parse_page",
     "path_param",
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+E = TypeVar("E", bound=OpenStrEnum)
 
 # A server that never ends its pages must not make aiodji loop forever.
 MAX_PAGES = 100_000
@@ -36,6 +38,12 @@ def require_text(name: str, value: object) -> str:
     if "\r" in value or "\n" in value or "\0" in value:  # header injection (hot path: no genexpr)
         raise InvalidArgumentError(f"{name} must not contain control characters")
     return value
+
+
+def enum_arg(name: str, value: object, cls: type[E]) -> E:
+    """A documented value set argument: a string (unknown ones are kept and sent, the server
+    decides), never another type."""
+    return cls(require_text(name, value))
 
 
 def path_param(name: str, value: object) -> str:

@@ -22,7 +22,14 @@ from aiodji.models import (
     TaskType,
     WaylinePrecisionType,
 )
-from aiodji.resources._base import Resource, check_paging, parse_page, path_param, require_text
+from aiodji.resources._base import (
+    Resource,
+    check_paging,
+    enum_arg,
+    parse_page,
+    path_param,
+    require_text,
+)
 from aiodji.serde import structure, unstructure
 
 __all__ = ["Tasks", "unix_seconds"]
@@ -112,21 +119,29 @@ class Tasks(Resource):
                 name=require_text("name", name),
                 wayline_uuid=require_text("wayline_uuid", wayline_uuid),
                 sn=require_text("sn", sn),
-                task_type=TaskType(task_type),
+                task_type=enum_arg("task_type", task_type, TaskType),
                 landing_dock_sn=landing_dock_sn,
                 rth_altitude=rth_altitude,
-                rth_mode=None if rth_mode is None else RthMode(rth_mode),
+                rth_mode=None if rth_mode is None else enum_arg("rth_mode", rth_mode, RthMode),
                 wayline_precision_type=None
                 if wayline_precision_type is None
-                else WaylinePrecisionType(wayline_precision_type),
+                else enum_arg(
+                    "wayline_precision_type", wayline_precision_type, WaylinePrecisionType
+                ),
                 out_of_control_action_in_flight=None
                 if out_of_control_action_in_flight is None
-                else OutOfControlAction(out_of_control_action_in_flight),
+                else enum_arg(
+                    "out_of_control_action_in_flight",
+                    out_of_control_action_in_flight,
+                    OutOfControlAction,
+                ),
                 resumable_status=None
                 if resumable_status is None
-                else ResumableStatus(resumable_status),
+                else enum_arg("resumable_status", resumable_status, ResumableStatus),
                 time_zone=time_zone,
-                repeat_type=None if repeat_type is None else RepeatType(repeat_type),
+                repeat_type=None
+                if repeat_type is None
+                else enum_arg("repeat_type", repeat_type, RepeatType),
                 min_battery_capacity=min_battery_capacity,
                 begin_at=None if begin_at is None else unix_seconds("begin_at", begin_at),
                 latest_begin_at=None

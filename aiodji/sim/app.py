@@ -100,7 +100,12 @@ def fail(
 
 async def read_json(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object, else ``ApiError(200500)``."""
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except ConnectionResetError:
+        # the client went away mid-body (a cancelled call): nobody reads an answer, and
+        # aiohttp would log the reset as an unhandled error
+        raise web.HTTPBadRequest() from None
     if not raw:
         raise ApiError(CODE_BAD_REQUEST, "request body must be a JSON object")
     try:
