@@ -6,7 +6,7 @@ import ipaddress
 import os
 import ssl as ssl_module
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 import attrs
@@ -242,11 +242,6 @@ class ClientConfig:
                 "ssl=False turns TLS verification off: pass a CA bundle path or an SSLContext "
                 "instead, or allow_insecure_http=True if you really mean it"
             )
-
-    def replace(self, **changes: Any) -> ClientConfig:
-        new: ClientConfig = attrs.evolve(self, **changes)
-        new.validate()
-        return new
 
 
 def _ssl_setting(value: ssl_module.SSLContext | bool | str | None) -> ssl_module.SSLContext | bool:
