@@ -31,7 +31,7 @@ from attrs import frozen
 
 from aiodji.ratecontrol import RateController, RateSignal
 
-__all__ = ["Gcra", "Limiter", "LimiterStats", "RateGate"]
+__all__ = ["Gcra", "Limiter", "LimiterStats", "RateGate", "default_burst"]
 
 LATE_CREDIT = 0.25
 _EPSILON = 1e-6  # loop timers may fire a hair early
@@ -92,6 +92,12 @@ class RateGate(Protocol):
 
     @property
     def stats(self) -> LimiterStats: ...
+
+
+def default_burst(rate: float | None) -> int:
+    """20 ms worth: enough to absorb event-loop jitter, small enough not to trip a server
+    whose own bucket is barely larger than its steady rate."""
+    return max(1, round((rate or 0) / 50))
 
 
 class Gcra:
@@ -158,9 +164,7 @@ class Limiter:
     def burst_at(self, rate: float | None) -> int:
         if self._burst is not None:
             return max(1, self._burst)
-        # 20 ms worth: enough to absorb event-loop jitter, small enough not to trip a server
-        # whose own bucket is barely larger than its steady rate
-        return max(1, round((rate or 0) / 50))
+        return default_burst(rate)
 
     @property
     def burst(self) -> int:

@@ -40,7 +40,7 @@ __all__ = ["RateController", "RateMode", "RateSignal"]
 
 SLOW_START = 4
 BETA = 0.8  # multiplicative decrease at a congestion event
-CUBIC_C = 0.025  # scale-free CUBIC constant: K = ∛((1-BETA)/C) = 2 s back to the ceiling
+CUBIC_C = 2.0  # CUBIC's constant, req/s per s³ (absolute: equal growth for sharing Clients)
 SLOT = 0.1  # seconds per counting slot
 SLOTS = 5  # the window: SLOTS × SLOT seconds
 WINDOW = SLOT * SLOTS
@@ -48,8 +48,8 @@ MIN_LIMITED = 3  # rate-limited replies in the window before anything counts as 
 CONGESTION_SHARE = 0.08  # ... and their share of the replies in the window
 SATURATION_SHARE = 0.5  # most replies refused: the server is saturated
 MIN_RATE = 1.0  # the floor (requests/s)
+HEADROOM = 10.0  # requests/s the rate may run ahead of twice the sent rate
 MAX_RATE = 1e6
-_K = math.cbrt((1.0 - BETA) / CUBIC_C)
 
 
 class RateSignal(enum.Enum):
@@ -73,6 +73,7 @@ class RateController:
     __slots__ = (
         "_accepted",
         "_first_reply",
+        "_k",
         "_limited",
         "_replies",
         "_slot",
@@ -99,6 +100,7 @@ class RateController:
             self.mode = RateMode.DISCOVERY if adaptive else RateMode.UNLIMITED
         self.window = SLOW_START if self.mode is RateMode.DISCOVERY else max_window
         self.ceiling: float | None = None
+        self._k = 0.0  # CUBIC's K: seconds from an event back to the ceiling
         self.event_at = -math.inf  # loop time of the last congestion event
         self.rate_limited = 0  # every rate-limited reply reported
         self.congestion_events = 0
@@ -120,11 +122,13 @@ class RateController:
         if mode is not RateMode.ADAPTIVE:
             return None
         ceiling = self.ceiling or MIN_RATE
-        t = now - self.event_at - _K
-        cubic = ceiling * (1.0 + CUBIC_C * t * t * t)
+        t = now - self.event_at - self._k
+        cubic = ceiling + CUBIC_C * t * t * t
         if cubic > ceiling:
-            # past the ceiling: no faster than twice what was actually sent lately
-            cubic = min(cubic, max(ceiling, 2.0 * self._sent_rate(now)), MAX_RATE)
+            # past the ceiling: no faster than twice what was actually sent lately (plus a
+            # little, so few replies in the window at a low rate do not pin it there)
+            cap = max(ceiling, 2.0 * self._sent_rate(now) + HEADROOM)
+            cubic = min(cubic, cap, MAX_RATE)
         return max(MIN_RATE, cubic)
 
     # -- feedback ---------------------------------------------------------------------------
@@ -189,6 +193,7 @@ class RateController:
             current = self.rate(now) or MIN_RATE
             ceiling = min(current, measured) if accepted else current
         self.ceiling = max(MIN_RATE, ceiling)
+        self._k = math.cbrt(self.ceiling * (1.0 - BETA) / CUBIC_C)
         self.event_at = now
 
     def _sent_rate(self, now: float) -> float:
@@ -196,9 +201,11 @@ class RateController:
         return sum(self._replies) / self._span(now)
 
     def _span(self, now: float) -> float:
+        """Seconds the ring covers at ``now`` (the newest slot is only partly over)."""
         first = self._first_reply
         since = now - first if first is not None else 0.0
-        return max(SLOT, min(WINDOW, since))
+        covered = now - (self._slot - SLOTS + 1) * SLOT
+        return max(SLOT / 2, min(covered, since))
 
     def _advance(self, now: float) -> int:
         """Move the ring to ``now``'s slot (zeroing slots that fell out); return its index."""
