@@ -21,7 +21,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _schedule(value: str) -> list[tuple[float, float]]:
+def parse_schedule(value: str) -> list[tuple[float, float]]:
     """``0:40,6:200`` → ``[(0.0, 40.0), (6.0, 200.0)]``."""
     try:
         steps = [tuple(float(x) for x in part.split(":")) for part in value.split(",")]
@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--rate-schedule",
-        type=_schedule,
+        type=parse_schedule,
         default=None,
         metavar="T:R,...",
         help="the organization's rate over time, e.g. 0:40,6:200 (seconds:req/s)",
