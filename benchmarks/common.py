@@ -74,12 +74,13 @@ class TimedLimiter(Limiter):
         self.admissions: list[float] = []
         self.record_admissions = False
 
-    async def __aenter__(self) -> None:
-        await super().__aenter__()
+    async def __aenter__(self) -> float:
+        sent_at = await super().__aenter__()
         now = time.perf_counter()
         _ADMITTED.set(now)
         if self.record_admissions:
             self.admissions.append(now)
+        return sent_at
 
     async def __aexit__(
         self,
