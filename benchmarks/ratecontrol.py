@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from benchmarks.servers import pinned, sim_server
+from benchmarks.servers import fixed_server, pinned, sim_server
 
 RESULTS = Path(__file__).parent / "results"
 CONCURRENCY = 16
@@ -113,6 +113,18 @@ def scenarios(quick: bool) -> list[dict[str, Any]]:
     return rows
 
 
+def limiter_rows(quick: bool) -> list[dict[str, Any]]:
+    """``rate_limit=`` 50 / 200 / 1,000 against the fixed-reply server (the limiter probe)."""
+    from benchmarks.run import _probe
+
+    t = orjson.dumps([["bench-project", "conv-1"]]).decode()
+    with fixed_server() as fixed:
+        return [
+            _probe("limiter", fixed.url, "x", t, rate=rate, seconds=2 if quick else 4)
+            for rate in (50, 200, 1000)
+        ]
+
+
 def render(rows: list[dict[str, Any]], limiter: list[dict[str, Any]] | None = None) -> list[str]:
     out = ["| scenario | measured | target | met |", "|---|---|---|---|"]
     for r in rows:
@@ -132,14 +144,21 @@ def render(rows: list[dict[str, Any]], limiter: list[dict[str, Any]] | None = No
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only-limiter", action="store_true", help="the rate_limit= rows only")
     args = parser.parse_args()
     started = time.monotonic()
-    rows = scenarios(args.quick)
     name = "ratecontrol-quick" if args.quick else "ratecontrol"
+    path = RESULTS / f"{name}.json"
+    if args.only_limiter and path.exists():
+        rows = orjson.loads(path.read_bytes())["rows"]  # keep the scenarios of the last run
+    else:
+        rows = scenarios(args.quick)
+    limiter = limiter_rows(args.quick)
     RESULTS.mkdir(exist_ok=True)
-    report = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "rows": rows}
-    (RESULTS / f"{name}.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
-    text = "\n".join([f"# Rate control scenarios ({report['date']})", "", *render(rows), ""])
+    report = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "rows": rows, "limiter": limiter}
+    path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    title = f"# Rate control scenarios ({report['date']})"
+    text = "\n".join([title, "", *render(rows, limiter), ""])
     (RESULTS / f"{name}.md").write_text(text)
     print(text)
     print(f"{time.monotonic() - started:.0f}s")
