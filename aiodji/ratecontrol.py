@@ -15,12 +15,13 @@ HTTP 200 with code 210429) is a *congestion signal*, not a measurement of the li
   when the first 429 arrives.
 * **Decrease.** At an event, ``ceiling`` (CUBIC's W_max) = the rate the server accepted over
   the window (at most the gate's rate), and the rate drops to ``BETA`` × ceiling.
-* **Recovery (CUBIC, scale-free).** Without a new event the rate follows
-  ``ceiling · (1 + C·(t − K)³)`` with ``t`` the time since the event and ``K = ∛((1−BETA)/C)``:
-  back to the ceiling in ``K`` ≈ 2 s, flat around it (where a steady limit sits), then convex
-  growth past it: 2× in ~3.7 s more, 5× in ~5.4 s, so a budget that grew is claimed in seconds.
-  The rate never exceeds ``2 ×`` what was sent over the window (above the ceiling), so an idle
-  Client does not bank a huge rate.
+* **Recovery (CUBIC).** Without a new event the rate follows ``ceiling + C·(t − K)³`` with
+  ``t`` the time since the event and ``K = ∛(ceiling·(1−BETA)/C)``: back to the ceiling in K
+  (1.6 s from 40 req/s, 2.2 s from 100, 4.6 s from 1,000), flat around it (where a steady
+  limit sits), then convex growth past it: 40 → 200 req/s in ~5 s. ``C`` is absolute, as in
+  CUBIC, so Clients sharing one bucket grow alike and converge to fair shares.
+  The rate never exceeds ``2 ×`` what was sent over the window (+ ``HEADROOM``) above the
+  ceiling, so an idle Client does not bank a huge rate.
 * **Floor.** The rate is never below ``MIN_RATE``; growth needs no new evidence, so any low rate
   climbs back within seconds unless 429s keep coming.
 
