@@ -15,6 +15,8 @@ import time
 
 from attrs import frozen
 
+from aiodji.codes import RATE_LIMIT_CODE, TRANSIENT_CODES
+
 __all__ = [
     "IDEMPOTENT_METHODS",
     "Failure",
@@ -28,9 +30,7 @@ __all__ = [
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
-# Business codes documented as transient (API.md decision 2).
-TRANSIENT_CODES = frozenset({210318, 210500, 210504})
-RATE_LIMIT_CODE = 210429
+# Business codes documented as transient or rate limiting: aiodji.codes (API.md decision 2).
 
 
 class Failure(enum.Enum):
