@@ -377,9 +377,7 @@ class BulkRun(Generic[T, R]):
                         self._slots.release()
                         break
                     self._put_work(item)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the source itself failed: stop, in-flight items finish
+        except Exception as exc:  # the source failed: stop, in-flight items finish
             self._source_error = exc
             self._stop("error")
         self._source_done = True

@@ -41,6 +41,7 @@ __all__ = [
     "business_code_meaning",
 ]
 
+
 def business_code_meaning(code: int) -> str | None:
     """The documented meaning of a FlightHub 2 business code, or None when unknown."""
     return BUSINESS_CODE_MEANINGS.get(code)
@@ -179,7 +180,6 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     409: ConflictError,
     429: RateLimitError,
 }
-
 
 
 def _rebuild(cls: type[APIError], args: tuple[Any, ...], state: dict[str, Any]) -> APIError:
