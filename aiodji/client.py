@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import inspect
 import ssl as ssl_module
@@ -40,7 +39,7 @@ from aiodji.resources import (
 from aiodji.resources._base import require_text
 from aiodji.retry import RetryPolicy
 from aiodji.serde import SerdeError
-from aiodji.transport import CallOptions, RawResponse, Transport
+from aiodji.transport import RAW_SINK, CallOptions, RawResponse, Transport
 
 if TYPE_CHECKING:
     from aiodji.fleet import Fleet
@@ -50,11 +49,6 @@ __all__ = ["APIResponse", "Client", "RawClientView", "RawResponseView"]
 T = TypeVar("T")
 
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"})
-
-# Set by ``with_raw_response`` around one method call; the Client appends each reply to it.
-_RAW_SINK: contextvars.ContextVar[list[RawResponse] | None] = contextvars.ContextVar(
-    "aiodji_raw_sink", default=None
-)
 
 
 class Client:
@@ -325,7 +319,7 @@ class Client:
             project_uuid=project_uuid,
             org_level=org_level,
         )
-        sink = _RAW_SINK.get()
+        sink = RAW_SINK.get()
         if sink is not None:
             sink.append(raw)
         try:
@@ -465,7 +459,7 @@ def _raw_method(
     @functools.wraps(method)
     async def call(*args: Any, **kwargs: Any) -> APIResponse[Any]:
         sink: list[RawResponse] = []
-        token = _RAW_SINK.set(sink)
+        token = RAW_SINK.set(sink)
         error: ResponseValidationError | None = None
         result: Any = None
         try:
@@ -475,7 +469,7 @@ def _raw_method(
                 raise
             error = exc
         finally:
-            _RAW_SINK.reset(token)
+            RAW_SINK.reset(token)
         if not sink:
             raise InvalidArgumentError(f"{method.__qualname__} made no API call")
         return APIResponse(sink, result, error)

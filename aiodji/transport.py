@@ -9,6 +9,7 @@ to :class:`APIConnectionError` / :class:`APITimeoutError`; cancellation passes t
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 import random
@@ -37,13 +38,20 @@ from aiodji.errors import (
 from aiodji.limiter import Limiter
 from aiodji.retry import Failure, RetryBudget, RetryPolicy, backoff, retry_delay, should_retry
 
-__all__ = ["RawResponse", "Transport"]
+__all__ = ["RAW_SINK", "RawResponse", "Transport"]
 
 log = logging.getLogger("aiodji")
 
 # 429s do not consume the normal retries: the whole Client waits, then the call goes again, up
 # to this many times. max_retries=0 still means "no retry at all": the first 429 raises.
 MAX_RATE_LIMIT_WAITS = 10
+
+
+# Set around one method call (``with_raw_response``) or one bulk item (its attempts): the
+# Client appends each finished call's RawResponse to it.
+RAW_SINK: contextvars.ContextVar[list[RawResponse] | None] = contextvars.ContextVar(
+    "aiodji_raw_sink", default=None
+)
 
 
 @define(slots=True)  # not frozen: one per call on the hot path, frozen init costs ~2 µs
