@@ -122,6 +122,47 @@ async def adaptive(  # type: ignore[no-untyped-def]
         }
 
 
+async def rate_run(url: str, token: str, targets: Targets, seconds: float, c: int):  # type: ignore[no-untyped-def]
+    """``c`` workers toggling converters for ``seconds``; accepted calls and rate-limited
+    answers per 0.1 s slot, and the limiter's final stats."""
+    slot = 0.1
+    async with _client(url, token, max_connections=c) as dji:
+        views = {p: dji.project(p).converters for p in {p for p, _ in targets}}
+        n = int(seconds / slot) + 1
+        accepted = [0] * n
+        limited = [0] * n
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        deadline = start + seconds
+        counter = iter(range(10**9))
+
+        async def worker() -> None:
+            while loop.time() < deadline:
+                project, cid = targets[next(counter) % len(targets)]
+                await views[project].set_enabled(cid, True)
+                accepted[min(n - 1, int((loop.time() - start) / slot))] += 1
+
+        async def sample() -> None:
+            seen = 0
+            while loop.time() < deadline:
+                await asyncio.sleep(slot)
+                now = dji.limiter_stats.rate_limited
+                limited[min(n - 1, int((loop.time() - start) / slot))] += now - seen
+                seen = now
+
+        await asyncio.gather(sample(), *(worker() for _ in range(c)))
+        st = dji.limiter_stats
+        return {
+            "slot": slot,
+            "accepted": accepted,
+            "limited": limited,
+            "congestion_events": st.congestion_events,
+            "noise_events": st.noise_events,
+            "pauses": st.pauses,
+            "final_rate": st.rate,
+        }
+
+
 async def bulk_scale(url: str, token: str, targets: Targets, items: int, c: int):  # type: ignore[no-untyped-def]
     async with _client(url, token, max_connections=c) as dji:
         warm = (targets[i % len(targets)] for i in range(500))
@@ -176,7 +217,7 @@ async def gather_scale(url: str, token: str, targets: Targets, items: int, c: in
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=("limiter", "adaptive", "bulk", "gather"))
+    parser.add_argument("kind", choices=("limiter", "adaptive", "rate", "bulk", "gather"))
     parser.add_argument("--url", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--targets", required=True)
@@ -195,6 +236,8 @@ def main() -> None:
             return await limiter_accuracy(*base, args.rate, args.seconds)
         if args.kind == "adaptive":
             return await adaptive(*base, args.rate, args.seconds, args.settle, args.concurrency)
+        if args.kind == "rate":
+            return await rate_run(*base, args.seconds, args.concurrency)
         if args.kind == "bulk":
             return await bulk_scale(*base, args.items, args.concurrency)
         return await gather_scale(*base, args.items, args.concurrency)
