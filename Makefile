@@ -59,7 +59,7 @@ fmt: $(STAMP)
 BENCH_STAMP := $(VENV)/.bench-installed
 
 $(BENCH_STAMP): pyproject.toml | $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),bench]"
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),bench]" --config-settings editable_mode=compat
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || ! command -v apt-get >/dev/null \
 		|| { apt-get update -qq && apt-get install -y -qq nginx >/dev/null; } \
 		|| echo "nginx not installed: the fixed-reply server falls back to aiohttp.web"

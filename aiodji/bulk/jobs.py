@@ -87,10 +87,10 @@ class BulkOps:
         if not isinstance(enabled, bool):
             raise InvalidArgumentError(f"enabled must be True or False, got {enabled!r}")
 
+        converters = self._client.converters  # one namespace; no per-item project view
+
         async def apply(target: Any) -> None:
             t = ConverterTarget.of(target)
-            await self._client.project(t.project_uuid).converters.set_enabled(
-                t.converter_id, enabled
-            )
+            await converters.set_enabled(t.converter_id, enabled, project_uuid=t.project_uuid)
 
         return run_bulk(targets, apply, **options)
