@@ -5,14 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXTRAS ?= dev,cli,speedups
 
-.PHONY: install demo test pytest lint typecheck fmt sim bench bench-quick clean
+.PHONY: install demo test pytest lint typecheck fmt sim bench bench-quick clean test-all
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	# compat: a plain path in a .pth, so mypy (here and in a user's project) sees the package
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]" --config-settings editable_mode=compat
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -24,6 +25,24 @@ test: lint typecheck pytest
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Every Python the package claims (requires-python >= 3.11): the full check on the oldest
+# (`make test`), the suite on the others, each in its own venv (.venv-3.12, ...).
+PYENV_ROOT ?= /root/.pyenv
+OTHER_PYTHONS ?= 3.12 3.13
+
+test-all: test $(addprefix test-py,$(OTHER_PYTHONS))
+
+test-py%:
+	@py=$$(ls -d $(PYENV_ROOT)/versions/$*.*/bin/python 2>/dev/null | tail -1); \
+	py=$${py:-$$(command -v python$* || true)}; \
+	[ -n "$$py" ] || { echo "no Python $* found"; exit 1; }; \
+	[ -x .venv-$*/bin/python ] || $$py -m venv .venv-$*; \
+	[ .venv-$*/.installed -nt pyproject.toml ] || { \
+		.venv-$*/bin/python -m pip install --quiet --upgrade pip && \
+		.venv-$*/bin/python -m pip install --quiet -e ".[dev,cli,speedups]" \
+			--config-settings editable_mode=compat && touch .venv-$*/.installed; }; \
+	.venv-$*/bin/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check aiodji tests benchmarks
@@ -40,7 +59,7 @@ fmt: $(STAMP)
 BENCH_STAMP := $(VENV)/.bench-installed
 
 $(BENCH_STAMP): pyproject.toml | $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),bench]"
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),bench]" --config-settings editable_mode=compat
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || ! command -v apt-get >/dev/null \
 		|| { apt-get update -qq && apt-get install -y -qq nginx >/dev/null; } \
 		|| echo "nginx not installed: the fixed-reply server falls back to aiohttp.web"

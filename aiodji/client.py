@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import inspect
 import ssl as ssl_module
@@ -19,6 +18,8 @@ from aiodji.config import (
     ConfigError,
     RateLimit,
     Timeouts,
+    check_call_settings,
+    language_from,
     retries_from,
     timeouts_from,
 )
@@ -38,21 +39,16 @@ from aiodji.resources import (
 from aiodji.resources._base import require_text
 from aiodji.retry import RetryPolicy
 from aiodji.serde import SerdeError
-from aiodji.transport import CallOptions, RawResponse, Transport
+from aiodji.transport import RAW_SINK, CallOptions, RawResponse, Transport
 
 if TYPE_CHECKING:
     from aiodji.fleet import Fleet
 
-__all__ = ["APIResponse", "Client"]
+__all__ = ["APIResponse", "Client", "RawClientView", "RawResponseView"]
 
 T = TypeVar("T")
 
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"})
-
-# Set by ``with_raw_response`` around one method call; the Client appends each reply to it.
-_RAW_SINK: contextvars.ContextVar[list[RawResponse] | None] = contextvars.ContextVar(
-    "aiodji_raw_sink", default=None
-)
 
 
 class Client:
@@ -191,8 +187,8 @@ class Client:
         options = self._options
         new_timeouts = timeouts_from(timeout, default=options.timeouts)
         new_retry = retries_from(max_retries, retry or options.retry)
-        if language is not None and language not in ("zh", "en"):
-            raise ConfigError(f"language must be 'zh' or 'en', got {language!r}")
+        check_call_settings(new_timeouts, new_retry)
+        language = language_from(language)
         if project_uuid is not None:
             require_text("project_uuid", project_uuid)
         return Client._view(
@@ -206,9 +202,9 @@ class Client:
         )
 
     @functools.cached_property
-    def with_raw_response(self) -> RawResponseView:
+    def with_raw_response(self) -> RawClientView:
         """``await dji.with_raw_response.converters.list()`` → :class:`APIResponse`."""
-        return RawResponseView(self)
+        return RawClientView(self)
 
     # -- namespaces ------------------------------------------------------------------------
     @functools.cached_property
@@ -329,7 +325,7 @@ class Client:
             project_uuid=project_uuid,
             org_level=org_level,
         )
-        sink = _RAW_SINK.get()
+        sink = RAW_SINK.get()
         if sink is not None:
             sink.append(raw)
         try:
@@ -389,14 +385,22 @@ class APIResponse(Generic[T]):
         )
 
 
-class RawResponseView:
-    """``dji.with_raw_response.<namespace>.<method>(...)`` → :class:`APIResponse`."""
+V = TypeVar("V")
 
-    def __init__(self, target: Any) -> None:
+
+class RawResponseView(Generic[V]):
+    """``dji.with_raw_response.<namespace>.<method>(...)`` → :class:`APIResponse`.
+
+    ``iter()`` methods pass through unchanged: they yield items, which have no one reply.
+    """
+
+    def __init__(self, target: V) -> None:
         self._target = target
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> Any:  # the wrapped methods' signatures vary
         attr = getattr(self._target, name)
+        if inspect.isasyncgenfunction(attr):
+            return attr
         if inspect.iscoroutinefunction(attr):
             return _raw_method(attr)
         if callable(attr):  # project(...), with_options(...): keep the raw view on the result
@@ -406,13 +410,62 @@ class RawResponseView:
         return RawResponseView(attr)
 
 
+class RawClientView(RawResponseView[Client]):
+    """The Client's raw view: its namespaces and views typed (their methods give APIResponse)."""
+
+    def project(self, project_uuid: str) -> RawClientView:
+        return RawClientView(self._target.project(project_uuid))
+
+    def with_options(self, **options: Any) -> RawClientView:
+        return RawClientView(self._target.with_options(**options))
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> APIResponse[Any]:
+        return await _raw_method(self._target.request)(method, path, **kwargs)
+
+    @property
+    def converters(self) -> RawResponseView[Converters]:
+        return RawResponseView(self._target.converters)
+
+    @property
+    def livestream(self) -> RawResponseView[Livestream]:
+        return RawResponseView(self._target.livestream)
+
+    @property
+    def system(self) -> RawResponseView[System]:
+        return RawResponseView(self._target.system)
+
+    @property
+    def projects(self) -> RawResponseView[Projects]:
+        return RawResponseView(self._target.projects)
+
+    @property
+    def devices(self) -> RawResponseView[Devices]:
+        return RawResponseView(self._target.devices)
+
+    @property
+    def tasks(self) -> RawResponseView[Tasks]:
+        return RawResponseView(self._target.tasks)
+
+    @property
+    def waylines(self) -> RawResponseView[Waylines]:
+        return RawResponseView(self._target.waylines)
+
+    @property
+    def models3d(self) -> RawResponseView[Models3D]:
+        return RawResponseView(self._target.models3d)
+
+    @property
+    def annotations(self) -> RawResponseView[Annotations]:
+        return RawResponseView(self._target.annotations)
+
+
 def _raw_method(
     method: Callable[..., Awaitable[Any]],
 ) -> Callable[..., Awaitable[APIResponse[Any]]]:
     @functools.wraps(method)
     async def call(*args: Any, **kwargs: Any) -> APIResponse[Any]:
         sink: list[RawResponse] = []
-        token = _RAW_SINK.set(sink)
+        token = RAW_SINK.set(sink)
         error: ResponseValidationError | None = None
         result: Any = None
         try:
@@ -422,7 +475,7 @@ def _raw_method(
                 raise
             error = exc
         finally:
-            _RAW_SINK.reset(token)
+            RAW_SINK.reset(token)
         if not sink:
             raise InvalidArgumentError(f"{method.__qualname__} made no API call")
         return APIResponse(sink, result, error)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import ssl as ssl_module
 from collections.abc import Mapping
@@ -85,11 +86,44 @@ def timeouts_from(value: object, *, default: Timeouts) -> Timeouts:
 
 def retries_from(max_retries: object, retry: RetryPolicy) -> RetryPolicy:
     """``max_retries=``: a whole number ≥ 0 applied to ``retry``."""
+    if not isinstance(retry, RetryPolicy):
+        raise ConfigError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
     if max_retries is None:
         return retry
     if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
         raise ConfigError(f"max_retries must be a whole number >= 0, got {max_retries!r}")
     return attrs.evolve(retry, max_retries=max_retries)
+
+
+def check_call_settings(timeouts: Timeouts, retry: RetryPolicy) -> None:
+    """The per-call settings a Client and each ``with_options`` view must agree on."""
+    for name in ("connect", "read", "total"):
+        value = getattr(timeouts, name)
+        if value is None and name == "total":
+            continue
+        if not _is_number(value) or not 0 < value < math.inf:
+            raise ConfigError(
+                f"timeouts.{name} must be a positive number of seconds, got {value!r}"
+            )
+    count = retry.max_retries
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise ConfigError(f"max_retries must be a whole number >= 0, got {count!r}")
+    for name in (
+        "backoff_base",
+        "backoff_max",
+        "retry_after_max",
+        "budget_ratio",
+        "budget_reserve",
+    ):
+        value = getattr(retry, name)
+        if not _is_number(value) or not 0 <= value < math.inf:
+            raise ConfigError(f"retry.{name} must be a number >= 0, got {value!r}")
+
+
+def language_from(value: object) -> Language | None:
+    if value is not None and value not in ("zh", "en"):
+        raise ConfigError(f"language must be 'zh' or 'en', got {value!r}")
+    return value
 
 
 def _optional_text(name: str, value: object) -> str | None:
@@ -193,9 +227,7 @@ class ClientConfig:
                     "or base_url=..."
                 )
             base_url = REGION_BASE_URLS[region]
-        language = language or env.get("AIODJI_LANGUAGE") or None
-        if language is not None and language not in ("zh", "en"):
-            raise ConfigError(f"language must be 'zh' or 'en', got {language!r}")
+        language = language_from(language or env.get("AIODJI_LANGUAGE") or None)
         if _is_number(rate_limit):
             rate_limit = RateLimit(rate=float(rate_limit))  # type: ignore[arg-type]
         elif rate_limit is not None and not isinstance(rate_limit, RateLimit):
@@ -213,7 +245,7 @@ class ClientConfig:
             token=token.strip(),
             base_url=normalize_base_url(base_url, allow_insecure_http=allow_insecure_http),
             project_uuid=project_uuid or env.get("AIODJI_PROJECT_UUID") or None,
-            language=language,  # type: ignore[arg-type]
+            language=language,
             timeouts=timeouts_from(timeouts, default=Timeouts()),
             retry=retry,
             rate_limit=rate_limit or RateLimit(),
@@ -228,14 +260,9 @@ class ClientConfig:
     def validate(self) -> None:
         if self.project_uuid is not None and any(c in self.project_uuid for c in "\r\n\0"):
             raise ConfigError("project_uuid must not contain control characters")
-        if self.max_connections < 1:
-            raise ConfigError("max_connections must be at least 1")
-        if self.retry.max_retries < 0:
-            raise ConfigError("max_retries must be 0 or more")
+        check_call_settings(self.timeouts, self.retry)
         if self.rate_limit.rate is not None and self.rate_limit.rate <= 0:
             raise ConfigError("rate_limit must be a positive number of requests per second")
-        if self.timeouts.connect <= 0 or self.timeouts.read <= 0:
-            raise ConfigError("timeouts must be positive")
         host = urlsplit(self.base_url).hostname or ""
         if self.ssl is False and not (self.allow_insecure_http or is_loopback_host(host)):
             raise ConfigError(

@@ -12,7 +12,9 @@ code 200401 alike.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
+
+from aiodji.codes import BUSINESS_CODE_MEANINGS, BUSINESS_CODE_STATUS
 
 __all__ = [
     "APIBusinessError",
@@ -22,6 +24,11 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BusinessAuthenticationError",
+    "BusinessInternalServerError",
+    "BusinessNotFoundError",
+    "BusinessPermissionDeniedError",
+    "BusinessRateLimitError",
     "ConflictError",
     "DJIError",
     "InternalServerError",
@@ -33,57 +40,6 @@ __all__ = [
     "ResponseValidationError",
     "business_code_meaning",
 ]
-
-# Business codes with a documented meaning (API.md decision 2 and §6.2.0).
-BUSINESS_CODE_MEANINGS: dict[int, str] = {
-    200401: "invalid or expired token",
-    200403: "project out of scope for this token",
-    200404: "not found",
-    200500: "internal error (often a bad parameter or a missing X-Project-Uuid)",
-    210318: "transient upstream error",
-    210429: "rate limited",
-    210500: "transient upstream error",
-    210504: "upstream timeout",
-    228306: "configuring stream forwarding failed",
-    228307: "configuring telemetry reporting failed",
-    228308: "regenerating organization key failed",
-    228309: "reading cloud-interconnect (Sync) config failed",
-    233314: "saving converter failed",
-    233315: "deleting converter failed",
-    233316: "reading converter list failed",
-    233317: "converter count over limit (the organization's converter quota, 20 documented)",
-    213001: "livestream error: device info lookup or network topology abnormal",
-    213014: "this camera cannot stream; check sn and camera parameters",
-    213024: "creating converter failed",
-    213025: "converter already exists (duplicate name)",
-    213026: "deleting converter failed",
-    213027: "querying converter list failed",
-    213028: "editing converter failed, or the push URL duplicates an existing converter's",
-    213029: "converter not found",
-    213050: "bypass streaming not enabled",
-    213051: "bypass streaming is closed",
-    213052: "pulling stream failed",
-    213053: "pushing stream failed",
-    213054: "duplicate push URL",
-    213055: "duplicate transcoding channel name",
-    212056: "converter does not exist (deleted, or wrong id)",
-    212057: "creating pull proxy failed",
-    212058: "pull timed out",
-    212060: "creating push proxy failed",
-    212061: "push target server refused the connection",
-    212062: "push timed out",
-}
-
-# Business codes handled like an HTTP status (same retry decision, same exception class).
-BUSINESS_CODE_STATUS: dict[int, int] = {
-    200401: 401,
-    200403: 403,
-    200404: 404,
-    210429: 429,
-    210318: 503,
-    210500: 503,
-    210504: 504,
-}
 
 
 def business_code_meaning(code: int) -> str | None:
@@ -124,6 +80,10 @@ class APIError(DJIError):
         self.request_id = request_id
         self.attempts = attempts
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # keyword-only fields: the default (cls(*args)) cannot rebuild them
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
     def __str__(self) -> str:
         if not (self.method or self.path):
             return self.text
@@ -145,8 +105,6 @@ class ResponseTooLargeError(APIError):
 
 class APIStatusError(APIError):
     """The server answered with an error (an HTTP error status or an error business code)."""
-
-    default_status: ClassVar[int | None] = None
 
     def __init__(
         self,
@@ -223,7 +181,43 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     429: RateLimitError,
 }
 
-_BUSINESS_VARIANTS: dict[type[APIStatusError], type[APIStatusError]] = {}
+
+def _rebuild(cls: type[APIError], args: tuple[Any, ...], state: dict[str, Any]) -> APIError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+# Business codes that mean an HTTP status: both kinds, so ``except AuthenticationError``
+# catches a 401 and a code 200401 alike, and ``except APIBusinessError`` every code.
+class BusinessAuthenticationError(AuthenticationError, APIBusinessError):
+    """Code 200401 (invalid or expired token)."""
+
+
+class BusinessPermissionDeniedError(PermissionDeniedError, APIBusinessError):
+    """Code 200403 (project out of scope for this token)."""
+
+
+class BusinessNotFoundError(NotFoundError, APIBusinessError):
+    """Code 200404."""
+
+
+class BusinessRateLimitError(RateLimitError, APIBusinessError):
+    """Code 210429."""
+
+
+class BusinessInternalServerError(InternalServerError, APIBusinessError):
+    """A transient upstream code (210318, 210500, 210504)."""
+
+
+_BUSINESS_VARIANTS: dict[type[APIStatusError], type[APIStatusError]] = {
+    AuthenticationError: BusinessAuthenticationError,
+    PermissionDeniedError: BusinessPermissionDeniedError,
+    NotFoundError: BusinessNotFoundError,
+    RateLimitError: BusinessRateLimitError,
+    InternalServerError: BusinessInternalServerError,
+}
 
 
 def status_error_class(status: int) -> type[APIStatusError]:
@@ -234,14 +228,9 @@ def status_error_class(status: int) -> type[APIStatusError]:
 
 
 def business_error_class(code: int) -> type[APIStatusError]:
-    """The error class for a business code: APIBusinessError, mixed with a status class
-    when the code means what an HTTP status means."""
+    """The error class for a business code: APIBusinessError, or its variant of a status
+    class when the code means what an HTTP status means."""
     status = BUSINESS_CODE_STATUS.get(code)
     if status is None:
         return APIBusinessError
-    base = status_error_class(status)
-    variant = _BUSINESS_VARIANTS.get(base)
-    if variant is None:
-        variant = type(base.__name__, (base, APIBusinessError), {"__module__": __name__})
-        _BUSINESS_VARIANTS[base] = variant
-    return variant
+    return _BUSINESS_VARIANTS.get(status_error_class(status), APIBusinessError)

@@ -15,6 +15,7 @@ import time
 
 from attrs import frozen
 
+from aiodji.codes import RATE_LIMIT_CODE, TRANSIENT_CODES
 from aiodji.ratecontrol import RateSignal
 
 __all__ = [
@@ -33,10 +34,7 @@ __all__ = [
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
-# Business codes documented as transient (API.md decision 2).
-TRANSIENT_CODES = frozenset({210318, 210500, 210504})
-RATE_LIMIT_CODE = 210429
-
+# Business codes documented as transient or rate limiting: aiodji.codes (API.md decision 2).
 # 429s do not consume the normal retries: the call waits, then goes again, up to this many
 # times. max_retries=0 still means "no retry at all": the first 429 raises.
 MAX_RATE_LIMIT_WAITS = 10

@@ -9,6 +9,7 @@ to :class:`APIConnectionError` / :class:`APITimeoutError`; cancellation passes t
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 import random
@@ -45,9 +46,16 @@ from aiodji.retry import (
     decide,
 )
 
-__all__ = ["MAX_RATE_LIMIT_WAITS", "RawResponse", "Transport"]
+__all__ = ["MAX_RATE_LIMIT_WAITS", "RAW_SINK", "RawResponse", "Transport"]
 
 log = logging.getLogger("aiodji")
+
+
+# Set around one method call (``with_raw_response``) or one bulk item (its attempts): the
+# Client appends each finished call's RawResponse to it.
+RAW_SINK: contextvars.ContextVar[list[RawResponse] | None] = contextvars.ContextVar(
+    "aiodji_raw_sink", default=None
+)
 
 
 @define(slots=True)  # not frozen: one per call on the hot path, frozen init costs ~2 µs

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import gc
 import random
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -331,3 +334,54 @@ async def test_retried_items_report_their_attempts() -> None:
         assert run.report.ok and sim.stats.rate_limited > 0
         assert sum(r.attempts for r in results) == sim.stats.count(*PUT)
         assert any(r.attempts > 1 for r in results)
+
+
+async def test_run_bulk_window_bounds_items_taken_ahead() -> None:
+    taken = 0
+    gate = asyncio.Event()
+
+    def source() -> Iterator[int]:
+        nonlocal taken
+        for i in range(100):
+            taken += 1
+            yield i
+
+    async def fn(item: int) -> int:
+        await gate.wait()
+        return item
+
+    run = run_bulk(source(), fn, concurrency=2, window=5)
+    consumer = asyncio.create_task(run.run())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert taken == 5  # the window, not the default max(2 × 2, 16)
+    gate.set()
+    report = await asyncio.wait_for(consumer, 5)
+    assert report.succeeded == 100
+
+
+@pytest.mark.parametrize("window", [0, -1, True, 2.5])
+def test_run_bulk_rejects_a_bad_window(window: Any) -> None:
+    async def fn(item: int) -> int:
+        return item
+
+    with pytest.raises(aiodji.InvalidArgumentError, match="window"):
+        run_bulk([1], fn, window=window)
+
+
+def test_bulk_engine_never_imports_the_client() -> None:
+    import aiodji.bulk.engine as engine
+
+    tree = ast.parse(Path(engine.__file__).read_text())
+    imported = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    } | {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert "aiodji.client" not in imported
+    from aiodji import bulk
+
+    assert bulk.BulkOps.__module__ == "aiodji.bulk.jobs" and bulk.run_bulk is engine.run_bulk

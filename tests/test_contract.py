@@ -41,6 +41,24 @@ class One:
 
 
 @attrs.frozen
+class Envelope:
+    """Every FlightHub 2 reply: ``{code, message, data}``; ``code == 0`` is success (§1.4)."""
+
+    code: int
+    message: str = ""
+    data: Any = None
+
+
+@attrs.frozen
+class Pagination:
+    """Optional paging info of a list reply (API.md decision 4; names guessed from the V2 API)."""
+
+    page: int | None = None
+    page_size: int | None = None
+    total: int | None = None
+
+
+@attrs.frozen
 class ListOf:
     """``data`` is ``{"list": [model...]}`` with optional ``pagination``."""
 
@@ -50,7 +68,7 @@ class ListOf:
         assert isinstance(data, dict) and "list" in data and set(data) <= {"list", "pagination"}
         structure(data["list"], list[self.model], strict=True)
         if "pagination" in data:
-            structure(data["pagination"], m.Pagination, strict=True)
+            structure(data["pagination"], Pagination, strict=True)
 
 
 @attrs.frozen
@@ -66,7 +84,7 @@ Shape = One | ListOf | NoData
 
 def check_envelope(body: bytes, shape: Shape) -> None:
     envelope = orjson.loads(body)
-    structure(envelope, m.Envelope, strict=True)
+    structure(envelope, Envelope, strict=True)
     assert envelope["code"] == 0, envelope
     shape.check(envelope.get("data"))
 

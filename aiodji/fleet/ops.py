@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from aiodji.bulk import BulkReport, ItemResult, ItemState, run_bulk
+from aiodji.codes import CONVERTER_GONE_CODES, DUPLICATE_NAME_CODE
 from aiodji.errors import (
     APIBusinessError,
     APIConnectionError,
@@ -34,8 +35,6 @@ __all__ = ["DEFAULT_CONVERTER_LIMIT", "Fleet", "FleetReport", "QuotaExceeded"]
 # API.md decision 5: "up to 20" converters, read as per organization; private deployments
 # raise it, so it is configurable (Fleet(converter_limit=), the desired state, the CLI).
 DEFAULT_CONVERTER_LIMIT = 20
-CODE_DUPLICATE_NAME = 213025
-CODES_CONVERTER_GONE = frozenset({213029, 212056})
 # Creates that may have reached the server are re-checked by name, then tried again.
 CREATE_TRIES = 3
 DISCOVERY_CONCURRENCY = 8
@@ -56,7 +55,7 @@ class FleetReport(BulkReport):
 
 
 def _gone(exc: BaseException) -> bool:
-    if isinstance(exc, APIBusinessError) and exc.code in CODES_CONVERTER_GONE:
+    if isinstance(exc, APIBusinessError) and exc.code in CONVERTER_GONE_CODES:
         return True
     return isinstance(exc, NotFoundError)
 
@@ -335,7 +334,7 @@ class Fleet:
                 )
             except (APIConnectionError, InternalServerError, APIBusinessError) as exc:
                 maybe_sent = isinstance(exc, APIConnectionError | InternalServerError)
-                duplicate = isinstance(exc, APIBusinessError) and exc.code == CODE_DUPLICATE_NAME
+                duplicate = isinstance(exc, APIBusinessError) and exc.code == DUPLICATE_NAME_CODE
                 if not (maybe_sent or duplicate):
                     raise
                 created = await self._find(change.project_uuid, name=spec.name)

@@ -5,7 +5,6 @@ Each area module lists its public names in ``__all__``; they are all re-exported
 
 from aiodji.models import (
     annotations,
-    common,
     devices,
     livestream,
     models3d,
@@ -16,7 +15,6 @@ from aiodji.models import (
 )
 from aiodji.models._base import OpenStrEnum, Page
 from aiodji.models.annotations import *  # noqa: F403
-from aiodji.models.common import *  # noqa: F403
 from aiodji.models.devices import *  # noqa: F403
 from aiodji.models.livestream import *  # noqa: F403
 from aiodji.models.models3d import *  # noqa: F403
@@ -29,7 +27,6 @@ __all__ = [
     "OpenStrEnum",
     "Page",
     *annotations.__all__,
-    *common.__all__,
     *devices.__all__,
     *livestream.__all__,
     *models3d.__all__,

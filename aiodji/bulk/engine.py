@@ -1,4 +1,4 @@
-"""The bulk engine: a fixed set of workers over a lazy iterable, one final result per item.
+"""The generic bulk engine: a fixed set of workers over a lazy iterable, one final result per item.
 
 ``run_bulk(items, fn, concurrency=32)`` returns a :class:`BulkRun`, an async iterator of
 :class:`ItemResult` (``succeeded`` / ``failed`` / ``not_attempted`` / ``unknown``) with a live
@@ -35,21 +35,18 @@ from collections.abc import (
     Iterable,
     Sized,
 )
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar, Unpack
 
 import attrs
 
 from aiodji.errors import APIError, DJIError, InvalidArgumentError
-
-if TYPE_CHECKING:
-    from aiodji.client import Client
+from aiodji.transport import RAW_SINK
 
 __all__ = [
     "BulkError",
-    "BulkOps",
+    "BulkOptions",
     "BulkReport",
     "BulkRun",
-    "ConverterTarget",
     "ItemResult",
     "ItemState",
     "run_bulk",
@@ -151,6 +148,18 @@ class BulkError(DJIError):
 ProgressCallback = Callable[[ItemResult[Any, Any]], object]
 
 
+class BulkOptions(TypedDict, total=False):
+    """The options of every bulk job (:func:`run_bulk`, ``dji.bulk.*``), defined once."""
+
+    concurrency: int
+    ordered: bool
+    max_failures: int | float | None
+    raise_on_error: bool
+    progress: ProgressCallback | None
+    timeout: float | None
+    window: int | None
+
+
 class _Marker(enum.Enum):
     END = "end"  # workers: no more work / consumer: every worker is done
     DEADLINE = "deadline"
@@ -212,6 +221,10 @@ class BulkRun(Generic[T, R]):
         self._max_failures = 0 if raise_on_error and max_failures is None else max_failures
         self._progress = progress
         self._timeout = timeout
+        if window is not None and (
+            isinstance(window, bool) or not isinstance(window, int) or window < 1
+        ):
+            raise InvalidArgumentError(f"window must be an int >= 1, got {window!r}")
         self._window = window or max(2 * concurrency, 16)
         total = len(items) if isinstance(items, Sized) else None
         self.report = BulkReport(total=total)
@@ -377,9 +390,7 @@ class BulkRun(Generic[T, R]):
                         self._slots.release()
                         break
                     self._put_work(item)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the source itself failed: stop, in-flight items finish
+        except Exception as exc:  # the source failed: stop, in-flight items finish
             self._source_error = exc
             self._stop("error")
         self._source_done = True
@@ -391,9 +402,6 @@ class BulkRun(Generic[T, R]):
         self._taken += 1
 
     async def _work_loop(self) -> None:
-        # Local import: the client module imports this one for ``dji.bulk``.
-        from aiodji.client import _RAW_SINK
-
         while True:
             job = await self._work.get()
             if job is _Marker.END:
@@ -404,7 +412,7 @@ class BulkRun(Generic[T, R]):
                 self._emit(ItemResult(item, ItemState.NOT_ATTEMPTED, index=index))
                 continue
             sink: list[Any] = []  # the Client appends each answered call (for ``attempts``)
-            token = _RAW_SINK.set(sink)
+            token = RAW_SINK.set(sink)
             self._in_flight[index] = item
             result: ItemResult[T, R]
             try:
@@ -426,7 +434,7 @@ class BulkRun(Generic[T, R]):
                     item, ItemState.SUCCEEDED, value=value, attempts=attempts, index=index
                 )
             finally:
-                _RAW_SINK.reset(token)
+                RAW_SINK.reset(token)
             if index in self._in_flight:  # else: already settled as unknown by a cancellation
                 del self._in_flight[index]
                 self._emit(result)
@@ -499,13 +507,7 @@ class BulkRun(Generic[T, R]):
 def run_bulk(
     items: Iterable[T] | AsyncIterable[T],
     fn: Callable[[T], Awaitable[R]],
-    *,
-    concurrency: int = 32,
-    ordered: bool = False,
-    max_failures: int | float | None = None,
-    raise_on_error: bool = False,
-    progress: ProgressCallback | None = None,
-    timeout: float | None = None,
+    **options: Unpack[BulkOptions],
 ) -> BulkRun[T, R]:
     """Run ``await fn(item)`` for every item with ``concurrency`` workers.
 
@@ -521,106 +523,7 @@ def run_bulk(
     - ``progress``: called with every final ItemResult, including those settled by a
       cancellation that the iterator can no longer yield.
     - ``timeout``: a deadline in seconds for the whole run (see the module docstring).
+    - ``window``: items between the source and the consumer at most (default
+      ``max(2 × concurrency, 16)``): queued, in flight and not yet consumed.
     """
-    return BulkRun(
-        items,
-        fn,
-        concurrency=concurrency,
-        ordered=ordered,
-        max_failures=max_failures,
-        raise_on_error=raise_on_error,
-        progress=progress,
-        timeout=timeout,
-    )
-
-
-@attrs.frozen
-class ConverterTarget:
-    """A converter addressed by project and id (what ``dji.bulk`` works on)."""
-
-    project_uuid: str
-    converter_id: str
-
-    @classmethod
-    def of(cls, target: object) -> ConverterTarget:
-        """From a ``(project_uuid, converter_id)`` pair or a Converter with ``.project_uuid``."""
-        if isinstance(target, ConverterTarget):
-            return target
-        if isinstance(target, tuple) and len(target) == 2:
-            project, converter_id = target
-        else:
-            project = getattr(target, "project_uuid", None)
-            converter_id = getattr(target, "converter_id", None)
-            if converter_id is None:
-                raise InvalidArgumentError(
-                    "a target is a (project_uuid, converter_id) pair or a Converter, "
-                    f"got {type(target).__name__}"
-                )
-            if not project:
-                raise InvalidArgumentError(
-                    f"converter {converter_id!r} has no project_uuid: list it from a project view"
-                )
-        for name, value in (("project_uuid", project), ("converter_id", converter_id)):
-            if not isinstance(value, str) or not value.strip():
-                raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
-        return cls(project, converter_id)
-
-
-class BulkOps:
-    """``dji.bulk``: bulk jobs bound to a Client (sharing its pool and limiter)."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def __repr__(self) -> str:
-        return f"<BulkOps of {self._client!r}>"
-
-    def run(
-        self,
-        items: Iterable[T] | AsyncIterable[T],
-        fn: Callable[[T], Awaitable[R]],
-        **options: Any,
-    ) -> BulkRun[T, R]:
-        """:func:`run_bulk` (same options); ``fn`` typically calls this Client."""
-        return run_bulk(items, fn, **options)
-
-    def set_converters_enabled(
-        self,
-        targets: Iterable[Any] | AsyncIterable[Any],
-        enabled: bool,
-        *,
-        concurrency: int = 32,
-        ordered: bool = False,
-        max_failures: int | float | None = None,
-        raise_on_error: bool = False,
-        progress: ProgressCallback | None = None,
-        timeout: float | None = None,
-    ) -> BulkRun[Any, None]:
-        """Enable or disable many converters: ``PUT /openapi/v0.1/live-stream/converter/{id}``
-        with ``{"auto_push_stream": enabled}`` per item, in their own projects.
-
-        ``targets``: a (sync or async) iterable of ``(project_uuid, converter_id)`` pairs or of
-        :class:`aiodji.models.Converter` (from a project view, so they carry ``project_uuid``).
-        A malformed target is a ``failed`` result (InvalidArgumentError), not an exception.
-        ``async for r in dji.bulk.set_converters_enabled(...)`` or ``await (...).run()`` for the
-        :class:`BulkReport`; the other options are :func:`run_bulk`'s.
-        """
-        if not isinstance(enabled, bool):
-            raise InvalidArgumentError(f"enabled must be True or False, got {enabled!r}")
-
-        async def apply(target: Any) -> None:
-            t = ConverterTarget.of(target)
-            await self._client.project(t.project_uuid).converters.set_enabled(
-                t.converter_id, enabled
-            )
-
-        return run_bulk(
-            targets,
-            apply,
-            concurrency=concurrency,
-            ordered=ordered,
-            max_failures=max_failures,
-            raise_on_error=raise_on_error,
-            progress=progress,
-            timeout=timeout,
-        )
+    return BulkRun(items, fn, **options)

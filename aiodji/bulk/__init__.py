@@ -1,0 +1,28 @@
+"""Bulk work: the generic engine (:mod:`.engine`) and the Client's jobs (:mod:`.jobs`)."""
+
+from aiodji.bulk.engine import (
+    MIN_SAMPLE_FOR_FRACTION,
+    BulkError,
+    BulkOptions,
+    BulkReport,
+    BulkRun,
+    ItemResult,
+    ItemState,
+    ProgressCallback,
+    run_bulk,
+)
+from aiodji.bulk.jobs import BulkOps, ConverterTarget
+
+__all__ = [
+    "MIN_SAMPLE_FOR_FRACTION",
+    "BulkError",
+    "BulkOps",
+    "BulkOptions",
+    "BulkReport",
+    "BulkRun",
+    "ConverterTarget",
+    "ItemResult",
+    "ItemState",
+    "ProgressCallback",
+    "run_bulk",
+]
