@@ -78,6 +78,7 @@ def apply_in_memory(
         elif change.kind is ChangeKind.CREATE:
             n += 1
             spec = change.spec
+            assert spec is not None
             convs.append(
                 Converter(
                     converter_id=f"new{n}",
