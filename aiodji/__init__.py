@@ -23,6 +23,7 @@ from aiodji.errors import (
     ResponseTooLargeError,
     ResponseValidationError,
 )
+from aiodji.hooks import Hooks
 from aiodji.retry import RetryPolicy
 
 _setup_logging()
@@ -42,6 +43,7 @@ __all__ = [
     "ConflictError",
     "DJIError",
     "InternalServerError",
+    "Hooks",
     "InvalidArgumentError",
     "NotFoundError",
     "PermissionDeniedError",
