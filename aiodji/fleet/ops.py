@@ -28,6 +28,7 @@ from .selection import Selection, resolve_projects
 
 if TYPE_CHECKING:
     from aiodji.client import Client
+    from aiodji.controller.loop import CycleObserver, ReconcileStats
 
 __all__ = ["DEFAULT_CONVERTER_LIMIT", "Fleet", "FleetReport", "QuotaExceeded"]
 
@@ -271,6 +272,41 @@ class Fleet:
             ):
                 return c
         return None
+
+    # -- the controller --------------------------------------------------------------------
+    async def reconcile(
+        self,
+        desired: Desired | str | os.PathLike[str],
+        *,
+        interval: float = 30.0,
+        once: bool = False,
+        stop: asyncio.Event | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        full_relist_every: int = 10,
+        jitter: float = 0.1,
+        concurrency: int = 32,
+        observer: CycleObserver | None = None,
+    ) -> ReconcileStats:
+        """Keep the converters in ``desired`` (a :class:`Desired`, or a TOML file re-read when
+        it changes) until ``stop`` is set: every ``interval`` seconds (plus up to ``jitter``),
+        list what may have drifted, plan, apply with the journal. ``once``: one cycle.
+        See :class:`aiodji.controller.Reconciler`; ``observer`` gets each cycle and item
+        (``aiodji.controller.Metrics`` is one)."""
+        from aiodji.controller.loop import Reconciler
+
+        reconciler = Reconciler(
+            self,
+            desired,
+            interval=interval,
+            jitter=jitter,
+            full_relist_every=full_relist_every,
+            journal=journal,
+            concurrency=concurrency,
+            observer=observer,
+        )
+        if stop is not None:
+            reconciler.stop = stop
+        return await reconciler.run(once=once)
 
     # -- the one-liner ---------------------------------------------------------------------
     async def set_converters_enabled(
