@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
-from aiodji.bulk import ItemResult
+from aiodji.bulk import ItemResult, ItemState
 from aiodji.errors import DJIError
 from aiodji.fleet.desired import Desired
 from aiodji.fleet.plan import Change, Plan, make_plan, projects_to_list
@@ -113,6 +113,10 @@ class Reconciler:
         self._dirty: set[str] = set()
         self._since_full = 0
         self._last_failed = False
+
+    def force_full_relist(self) -> None:
+        """List everything at the next cycle (as after a failure)."""
+        self._last_failed = True
 
     # -- the desired file ------------------------------------------------------------------
     def request_reload(self) -> None:
@@ -252,6 +256,8 @@ class Reconciler:
             if result.ok:
                 applied += 1
                 self.backoff.succeeded(change.key)
+            elif result.state is ItemState.NOT_ATTEMPTED and self.stop.is_set():
+                pass  # stopping: not a failure of the item, the next run does it
             else:
                 failed += 1
                 self.backoff.failed(change.key, self.clock())
