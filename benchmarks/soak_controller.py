@@ -106,7 +106,8 @@ async def main(minutes: float, interval: float, fault_rate: float) -> None:
         names = [c.converter_name for c in sim.state.converters.values()]
         print(f"soak {elapsed / 60:.1f} min, interval {interval}s, faults {fault_rate:.0%}")
         print(
-            f"cycles {stats.cycles} (failed {stats.failed_cycles}, full relists {stats.full_relists})"
+            f"cycles {stats.cycles} (failed {stats.failed_cycles}, "
+            f"full relists {stats.full_relists})"
         )
         print(f"drift injected {sum(counts.values())} {counts}")
         print(f"drift found {stats.drift_found}, changes applied {stats.changes_applied}")
