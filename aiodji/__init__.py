@@ -23,6 +23,7 @@ from aiodji.errors import (
     ResponseTooLargeError,
     ResponseValidationError,
 )
+from aiodji.hooks import Hooks
 from aiodji.retry import RetryPolicy
 
 _setup_logging()
@@ -41,6 +42,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "DJIError",
+    "Hooks",
     "InternalServerError",
     "InvalidArgumentError",
     "NotFoundError",

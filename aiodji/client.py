@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import ssl as ssl_module
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -24,6 +24,7 @@ from aiodji.config import (
     timeouts_from,
 )
 from aiodji.errors import InvalidArgumentError, ResponseValidationError
+from aiodji.hooks import Hooks, hooks_from
 from aiodji.limiter import Limiter, LimiterStats
 from aiodji.resources import (
     Annotations,
@@ -86,6 +87,8 @@ class Client:
         ssl: ssl_module.SSLContext | bool | str | None = None,
         allow_insecure_http: bool = False,
         max_response_bytes: int | None = None,
+        hooks: Hooks | Sequence[Hooks] | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
     ) -> None:
         config = ClientConfig.build(
             token=token,
@@ -102,7 +105,11 @@ class Client:
             max_response_bytes=max_response_bytes,
             ssl=ssl,
         )
-        self._transport = Transport(config, session)
+        # hooks: aiodji's call events (aiodji.hooks); trace_configs: aiohttp's own, passed
+        # through to the session aiodji creates (OpenTelemetry's aiohttp instrumentation)
+        self._transport = Transport(
+            config, session, hooks=hooks_from(hooks), trace_configs=trace_configs
+        )
         self._options = CallOptions(
             timeouts=config.timeouts,
             retry=config.retry,

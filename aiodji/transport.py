@@ -15,7 +15,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -34,6 +34,15 @@ from aiodji.errors import (
     InvalidArgumentError,
     RateLimitError,
     ResponseTooLargeError,
+)
+from aiodji.hooks import (
+    Hooks,
+    RateLimitedEvent,
+    RequestEvent,
+    ResponseEvent,
+    RetryEvent,
+    emit,
+    route_template,
 )
 from aiodji.limiter import Limiter
 from aiodji.ratecontrol import RateSignal
@@ -86,8 +95,17 @@ class CallOptions:
 class Transport:
     """Shared by a Client and all its views: one session, one connector, one limiter."""
 
-    def __init__(self, config: ClientConfig, session: aiohttp.ClientSession | None = None) -> None:
+    def __init__(
+        self,
+        config: ClientConfig,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        hooks: Hooks | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
+    ) -> None:
         self.config = config
+        self.hooks = hooks  # None = the fast path: no event is built
+        self._trace_configs = list(trace_configs) if trace_configs else None
         self._session = session
         self._owns_session = session is None
         self._closed = False
@@ -130,6 +148,7 @@ class Transport:
                 json_serialize=lambda o: orjson.dumps(o).decode(),
                 skip_auto_headers=("Content-Type",),
                 trust_env=False,  # no proxy from the environment sees the token by surprise
+                trace_configs=self._trace_configs,  # e.g. opentelemetry-instrumentation-aiohttp
             )
         return self._session
 
@@ -196,13 +215,15 @@ class Transport:
             sent_at: float | None = None  # known once a reply arrived
             try:
                 status, resp_headers, raw, sent_at = await self._attempt(
-                    method, url, query, headers, body, options.timeouts
+                    method, url, query, headers, body, options.timeouts, attempt
                 )
                 data = judge_reply(status, resp_headers, raw)
             except AttemptFailed as failed:
                 error = failed.error
                 decision = self._decide(method, failed, policy, retries, waits, sent_at)
                 _stamp(error, method, path, request_id, attempt)
+                if self.hooks is not None:
+                    self._observe_failure(error, decision.retry, decision.delay, started)
                 log.debug(
                     "%s %s failed (attempt %d, request_id=%s): %s%s",
                     method,
@@ -224,6 +245,13 @@ class Transport:
                 continue
             self.limiter.on_success()
             elapsed = time.monotonic() - started
+            if self.hooks is not None and self.hooks.on_response:
+                emit(
+                    self.hooks.on_response,
+                    ResponseEvent(
+                        method, route_template(path), status, 0, attempt, request_id, elapsed
+                    ),
+                )
             if log.isEnabledFor(logging.DEBUG):
                 log.debug(
                     "%s %s -> %d in %.3fs (attempts=%d, request_id=%s)",
@@ -244,6 +272,37 @@ class Transport:
                 attempts=attempt,
                 elapsed=elapsed,
                 data=data,
+            )
+
+    def _observe_failure(
+        self, error: DJIError, retrying: bool, delay: float, started: float
+    ) -> None:
+        """The hook events of a failed attempt (only called when hooks are set)."""
+        hooks = self.hooks
+        assert hooks is not None
+        method, path = getattr(error, "method", ""), getattr(error, "path", "")
+        route = route_template(path)
+        attempt: int = getattr(error, "attempts", 0)
+        request_id: str = getattr(error, "request_id", "")
+        status: int | None = getattr(error, "status_code", None)
+        code: int | None = getattr(error, "code", None)
+        elapsed = time.monotonic() - started
+        if isinstance(error, RateLimitError) and hooks.on_rate_limited:
+            emit(
+                hooks.on_rate_limited,
+                RateLimitedEvent(method, route, attempt, request_id, elapsed, error.retry_after),
+            )
+        name = type(error).__name__
+        if retrying:
+            if hooks.on_retry:
+                event = RetryEvent(
+                    method, route, status, code, attempt, request_id, elapsed, delay, name
+                )
+                emit(hooks.on_retry, event)
+        elif hooks.on_response:
+            emit(
+                hooks.on_response,
+                ResponseEvent(method, route, status, code, attempt, request_id, elapsed, name),
             )
 
     def _decide(
@@ -290,11 +349,22 @@ class Transport:
         headers: dict[str, str],
         body: bytes | None,
         timeouts: Timeouts,
+        attempt: int = 1,
     ) -> tuple[int, CIMultiDictProxy[str], bytes, float]:
         """One HTTP attempt: status, headers, body and the loop time the limiter admitted it."""
         session = self.session()
         timeout = _client_timeout(timeouts)
+        asked = _now() if self.hooks is not None else 0.0
         async with self.limiter as sent_at:
+            if self.hooks is not None and self.hooks.on_request:
+                event = RequestEvent(
+                    method,
+                    route_template(url.path),
+                    attempt,
+                    headers["X-Request-Id"],
+                    sent_at - asked,
+                )
+                emit(self.hooks.on_request, event)
             try:
                 async with (
                     asyncio.timeout(_attempt_deadline(timeouts)),

@@ -13,6 +13,7 @@ import click
 
 from ._common import Settings
 from .commands import converters, devices, doctor, projects, sim
+from .controller import controller, converters_diff
 
 __all__ = ["cli", "main"]
 
@@ -66,6 +67,8 @@ cli.add_command(projects)
 cli.add_command(devices)
 cli.add_command(converters)
 cli.add_command(sim)
+cli.add_command(controller)
+converters.add_command(converters_diff)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -70,8 +70,11 @@ class Settings:
     concurrency: int
     rate: float | None
 
-    def client(self, *, project_uuid: str | None = None) -> aiodji.Client:
+    def client(
+        self, *, project_uuid: str | None = None, hooks: aiodji.Hooks | None = None
+    ) -> aiodji.Client:
         return aiodji.Client(
+            hooks=hooks,
             token=_token(),
             base_url=self.base_url,
             region=self.region,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .desired import CreateSpec, Desired, StateRule
 from .journal import Journal, read_journal
 from .ops import DEFAULT_CONVERTER_LIMIT, Fleet, FleetReport, QuotaExceeded
-from .plan import Change, ChangeKind, Plan
+from .plan import Change, ChangeKind, Plan, make_plan, projects_to_list
 from .selection import ALL, Selection
 
 __all__ = [
@@ -28,5 +28,7 @@ __all__ = [
     "QuotaExceeded",
     "Selection",
     "StateRule",
+    "make_plan",
+    "projects_to_list",
     "read_journal",
 ]

@@ -22,19 +22,17 @@ from aiodji.errors import (
 )
 from aiodji.models import Converter, Project
 
-from .desired import CreateSpec, Desired
+from .desired import Desired
 from .journal import Journal, read_journal
-from .plan import Change, ChangeKind, Plan
+from .plan import DEFAULT_CONVERTER_LIMIT, Change, ChangeKind, Plan, make_plan, projects_to_list
 from .selection import Selection, resolve_projects
 
 if TYPE_CHECKING:
     from aiodji.client import Client
+    from aiodji.controller.loop import CycleObserver, ReconcileStats
 
 __all__ = ["DEFAULT_CONVERTER_LIMIT", "Fleet", "FleetReport", "QuotaExceeded"]
 
-# API.md decision 5: "up to 20" converters, read as per organization; private deployments
-# raise it, so it is configurable (Fleet(converter_limit=), the desired state, the CLI).
-DEFAULT_CONVERTER_LIMIT = 20
 # Creates that may have reached the server are re-checked by name, then tried again.
 CREATE_TRIES = 3
 DISCOVERY_CONCURRENCY = 8
@@ -114,93 +112,12 @@ class Fleet:
         Reads the projects and their converters; a converter already in its desired state
         is ``unchanged``; a ``create`` whose name exists is not created again (one that vanished
         server-side is planned again); creates beyond the organization's converter limit are
-        ``skipped (quota)``.
+        ``skipped (quota)``. The deciding is :func:`make_plan`'s (pure).
         """
         limit = _first(converter_limit, desired.converter_limit, self.converter_limit)
         everything = [p async for p in self._client.projects.iter()]
-        by_uuid = {p.uuid: p for p in everything}
-        wanted: dict[str, Project] = {}
-        for selection in (*(r.selection for r in desired.rules), *desired.delete):
-            for p in resolve_projects(selection, everything):
-                wanted[p.uuid] = p
-        create_projects = [_create_project(spec, everything) for spec in desired.create]
-        if desired.create:
-            wanted = by_uuid  # the quota is per organization: count every converter
-        listed = await self._list_converters(wanted.values())
-
-        target: dict[str, bool] = {}  # converter id → enabled
-        for rule in desired.rules:
-            for p in resolve_projects(rule.selection, everything):
-                for c in listed[p.uuid]:
-                    if rule.selection.matches(c):
-                        target[c.converter_id] = rule.enabled
-        doomed: dict[str, Converter] = {}
-        for selection in desired.delete:
-            for p in resolve_projects(selection, everything):
-                for c in listed[p.uuid]:
-                    if selection.matches(c):
-                        doomed[c.converter_id] = c
-        creates: list[Change] = []
-        for spec, project in zip(desired.create, create_projects, strict=True):
-            existing = next(
-                (c for c in listed[project.uuid] if c.converter_name == spec.name), None
-            )
-            if existing is not None and existing.converter_id in doomed:
-                raise InvalidArgumentError(f"{spec.name!r} is both in [[create]] and [[delete]]")
-            if existing is not None:
-                if spec.enabled is not None:
-                    target[existing.converter_id] = spec.enabled
-                continue
-            if spec.enabled is None:
-                # the state rules cover the new converter too: without this, the next plan
-                # would enable what this one just created (plans must be a fixed point)
-                spec = attrs.evolve(spec, enabled=_rule_state(desired, spec, project, everything))
-            creates.append(
-                Change(
-                    ChangeKind.CREATE,
-                    project.uuid,
-                    converter_name=spec.name,
-                    project_name=project.name,
-                    sn=spec.sn,
-                    camera=spec.camera_index,
-                    spec=spec,
-                )
-            )
-
-        changes: list[Change] = []
-        unchanged = 0
-        converters = {c.converter_id: c for convs in listed.values() for c in convs}
-        for c in doomed.values():
-            changes.append(_change(ChangeKind.DELETE, c, by_uuid))
-        for cid, enabled in target.items():
-            if cid in doomed:
-                continue
-            c = converters[cid]
-            if bool(c.auto_push_stream) is enabled:
-                unchanged += 1
-            else:
-                kind = ChangeKind.ENABLE if enabled else ChangeKind.DISABLE
-                changes.append(_change(kind, c, by_uuid))
-
-        skipped: list[Change] = []
-        count: int | None = None
-        if creates:
-            count = len(converters)
-            room = (limit if limit is not None else DEFAULT_CONVERTER_LIMIT) - count + len(doomed)
-            for change in creates:
-                if room > 0:
-                    changes.append(change)
-                    room -= 1
-                else:
-                    skipped.append(attrs.evolve(change, skipped="quota"))
-        return Plan(
-            changes=tuple(changes),
-            skipped=tuple(skipped),
-            unchanged=unchanged,
-            projects=tuple(wanted.values()),
-            converter_limit=limit if limit is not None else DEFAULT_CONVERTER_LIMIT,
-            converter_count=count,
-        )
+        listed = await self._list_converters(projects_to_list(desired, everything))
+        return make_plan(desired, everything, listed, limit)
 
     # -- applying --------------------------------------------------------------------------
     async def apply(
@@ -355,6 +272,41 @@ class Fleet:
                 return c
         return None
 
+    # -- the controller --------------------------------------------------------------------
+    async def reconcile(
+        self,
+        desired: Desired | str | os.PathLike[str],
+        *,
+        interval: float = 30.0,
+        once: bool = False,
+        stop: asyncio.Event | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        full_relist_every: int = 10,
+        jitter: float = 0.1,
+        concurrency: int = 32,
+        observer: CycleObserver | None = None,
+    ) -> ReconcileStats:
+        """Keep the converters in ``desired`` (a :class:`Desired`, or a TOML file re-read when
+        it changes) until ``stop`` is set: every ``interval`` seconds (plus up to ``jitter``),
+        list what may have drifted, plan, apply with the journal. ``once``: one cycle.
+        See :class:`aiodji.controller.Reconciler`; ``observer`` gets each cycle and item
+        (``aiodji.controller.Metrics`` is one)."""
+        from aiodji.controller.loop import Reconciler
+
+        reconciler = Reconciler(
+            self,
+            desired,
+            interval=interval,
+            jitter=jitter,
+            full_relist_every=full_relist_every,
+            journal=journal,
+            concurrency=concurrency,
+            observer=observer,
+        )
+        if stop is not None:
+            reconciler.stop = stop
+        return await reconciler.run(once=once)
+
     # -- the one-liner ---------------------------------------------------------------------
     async def set_converters_enabled(
         self,
@@ -395,47 +347,6 @@ class Fleet:
 
 def _first(*values: int | None) -> int | None:
     return next((v for v in values if v is not None), None)
-
-
-def _rule_state(
-    desired: Desired, spec: CreateSpec, project: Project, projects: list[Project]
-) -> bool | None:
-    """The enabled state the rules give a converter ``spec`` will create (the last match wins,
-    as for existing converters), or None when no rule selects it."""
-    future = Converter(
-        converter_id="",
-        converter_name=spec.name,
-        sn=spec.sn,
-        camera=spec.camera_index,
-        project_uuid=project.uuid,
-    )
-    state: bool | None = None
-    for rule in desired.rules:
-        in_scope = any(p.uuid == project.uuid for p in resolve_projects(rule.selection, projects))
-        if in_scope and rule.selection.matches(future):
-            state = rule.enabled
-    return state
-
-
-def _create_project(spec: CreateSpec, projects: list[Project]) -> Project:
-    for p in projects:
-        if spec.project in (p.uuid, p.name):
-            return p
-    raise InvalidArgumentError(f"[[create]] {spec.name!r}: no project {spec.project!r}")
-
-
-def _change(kind: ChangeKind, c: Converter, projects: dict[str, Project]) -> Change:
-    assert c.project_uuid is not None
-    project = projects.get(c.project_uuid)
-    return Change(
-        kind,
-        c.project_uuid,
-        converter_name=c.converter_name,
-        converter_id=c.converter_id,
-        project_name=project.name if project else None,
-        sn=c.sn,
-        camera=c.camera,
-    )
 
 
 async def _stop_when_set(stop: asyncio.Event, then: Callable[[], None]) -> None:

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 
 import attrs
 
-from aiodji.models import Project
+from aiodji.errors import InvalidArgumentError
+from aiodji.models import Converter, Project
 
-from .desired import CreateSpec
+from .desired import CreateSpec, Desired
+from .selection import resolve_projects
 
-__all__ = ["Change", "ChangeKind", "Plan"]
+__all__ = [
+    "DEFAULT_CONVERTER_LIMIT",
+    "Change",
+    "ChangeKind",
+    "Plan",
+    "make_plan",
+    "projects_to_list",
+]
+
+# API.md decision 5: "up to 20" converters, read as per organization; private deployments
+# raise it, so it is configurable (Fleet(converter_limit=), the desired state, the CLI).
+DEFAULT_CONVERTER_LIMIT = 20
 
 
 class ChangeKind(enum.StrEnum):
@@ -79,3 +92,145 @@ class Plan:
 
     def summary(self) -> str:
         return ", ".join(f"{n} {what}" for what, n in self.counts.items()) or "nothing to do"
+
+
+# -- the planner: pure (no I/O), so it is property-tested without a server ----------------------
+def projects_to_list(desired: Desired, projects: Sequence[Project]) -> list[Project]:
+    """The projects whose converters :func:`make_plan` needs: those any rule or delete selects,
+    or every project when something is to be created (the quota counts the whole organization)."""
+    if desired.create:
+        return list(projects)
+    wanted: dict[str, Project] = {}
+    for selection in (*(r.selection for r in desired.rules), *desired.delete):
+        for p in resolve_projects(selection, list(projects)):
+            wanted[p.uuid] = p
+    return list(wanted.values())
+
+
+def make_plan(
+    desired: Desired,
+    projects: Sequence[Project],
+    converters_by_project: Mapping[str, Sequence[Converter]],
+    limit: int | None = None,
+) -> Plan:
+    """The changes that bring ``converters_by_project`` (the converters of at least
+    :func:`projects_to_list`'s projects) to ``desired``, and only those."""
+    everything = list(projects)
+    by_uuid = {p.uuid: p for p in everything}
+    wanted = projects_to_list(desired, everything)
+    listed = {p.uuid: list(converters_by_project.get(p.uuid, ())) for p in wanted}
+    create_projects = [_create_project(spec, everything) for spec in desired.create]
+
+    target: dict[str, bool] = {}  # converter id → enabled
+    for rule in desired.rules:
+        for p in resolve_projects(rule.selection, everything):
+            for c in listed.get(p.uuid, ()):
+                if rule.selection.matches(c):
+                    target[c.converter_id] = rule.enabled
+    doomed: dict[str, Converter] = {}
+    for selection in desired.delete:
+        for p in resolve_projects(selection, everything):
+            for c in listed.get(p.uuid, ()):
+                if selection.matches(c):
+                    doomed[c.converter_id] = c
+    creates: list[Change] = []
+    for spec, project in zip(desired.create, create_projects, strict=True):
+        existing = next((c for c in listed[project.uuid] if c.converter_name == spec.name), None)
+        if existing is not None and existing.converter_id in doomed:
+            raise InvalidArgumentError(f"{spec.name!r} is both in [[create]] and [[delete]]")
+        if existing is not None:
+            if spec.enabled is not None:
+                target[existing.converter_id] = spec.enabled
+            continue
+        if spec.enabled is None:
+            # the state rules cover the new converter too: without this, the next plan
+            # would enable what this one just created (plans must be a fixed point)
+            spec = attrs.evolve(spec, enabled=_rule_state(desired, spec, project, everything))
+        creates.append(
+            Change(
+                ChangeKind.CREATE,
+                project.uuid,
+                converter_name=spec.name,
+                project_name=project.name,
+                sn=spec.sn,
+                camera=spec.camera_index,
+                spec=spec,
+            )
+        )
+
+    changes: list[Change] = []
+    unchanged = 0
+    converters = {c.converter_id: c for convs in listed.values() for c in convs}
+    for c in doomed.values():
+        changes.append(_change(ChangeKind.DELETE, c, by_uuid))
+    for cid, enabled in target.items():
+        if cid in doomed:
+            continue
+        c = converters[cid]
+        if bool(c.auto_push_stream) is enabled:
+            unchanged += 1
+        else:
+            kind = ChangeKind.ENABLE if enabled else ChangeKind.DISABLE
+            changes.append(_change(kind, c, by_uuid))
+
+    skipped: list[Change] = []
+    count: int | None = None
+    quota = limit if limit is not None else DEFAULT_CONVERTER_LIMIT
+    if creates:
+        count = len(converters)
+        room = quota - count + len(doomed)
+        for change in creates:
+            if room > 0:
+                changes.append(change)
+                room -= 1
+            else:
+                skipped.append(attrs.evolve(change, skipped="quota"))
+    return Plan(
+        changes=tuple(changes),
+        skipped=tuple(skipped),
+        unchanged=unchanged,
+        projects=tuple(wanted),
+        converter_limit=quota,
+        converter_count=count,
+    )
+
+
+def _rule_state(
+    desired: Desired, spec: CreateSpec, project: Project, projects: list[Project]
+) -> bool | None:
+    """The enabled state the rules give a converter ``spec`` will create (the last match wins,
+    as for existing converters), or None when no rule selects it."""
+    future = Converter(
+        converter_id="",
+        converter_name=spec.name,
+        sn=spec.sn,
+        camera=spec.camera_index,
+        project_uuid=project.uuid,
+    )
+    state: bool | None = None
+    for rule in desired.rules:
+        in_scope = any(p.uuid == project.uuid for p in resolve_projects(rule.selection, projects))
+        if in_scope and rule.selection.matches(future):
+            state = rule.enabled
+    return state
+
+
+def _create_project(spec: CreateSpec, projects: list[Project]) -> Project:
+    for p in projects:
+        if spec.project in (p.uuid, p.name):
+            return p
+    raise InvalidArgumentError(f"[[create]] {spec.name!r}: no project {spec.project!r}")
+
+
+def _change(kind: ChangeKind, c: Converter, projects: Mapping[str, Project]) -> Change:
+    assert c.project_uuid is not None
+    project = projects.get(c.project_uuid)
+    return Change(
+        kind,
+        c.project_uuid,
+        converter_name=c.converter_name,
+        converter_id=c.converter_id,
+        project_name=project.name if project else None,
+        sn=c.sn,
+        camera=c.camera,
+    )

@@ -1,0 +1,348 @@
+"""The reconcile loop: level-triggered cycles that keep converters in their desired state.
+
+One cycle: (re)read the desired file if it changed, list (all, or only what may have drifted),
+plan with the pure :func:`~aiodji.fleet.plan.make_plan`, apply through the bulk engine with
+the journal, record the outcome. Then sleep the interval with jitter. The decisions are in
+:mod:`aiodji.controller.decide`; this module only does the I/O around them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import attrs
+
+from aiodji.bulk import ItemResult, ItemState
+from aiodji.errors import DJIError
+from aiodji.fleet.desired import Desired
+from aiodji.fleet.plan import Change, Plan, make_plan, projects_to_list
+from aiodji.models import Converter, Project
+
+from .decide import ItemBackoff, jittered, plan_relist, projects_with_device_changes
+
+if TYPE_CHECKING:
+    from aiodji.fleet import Fleet
+
+__all__ = ["CycleObserver", "CycleReport", "ReconcileStats", "Reconciler"]
+
+log = logging.getLogger("aiodji.controller")
+
+
+@attrs.frozen
+class CycleReport:
+    """What one cycle did."""
+
+    cycle: int
+    ok: bool
+    full_relist: bool
+    drift: int  # changes the plan found
+    applied: int  # changes that succeeded
+    failed: int
+    backing_off: int  # changes not tried this cycle: their item is backing off
+    seconds: float
+    error: str | None = None
+
+
+@attrs.define
+class ReconcileStats:
+    """Totals of a :meth:`Reconciler.run` (what ``dji.fleet.reconcile`` returns)."""
+
+    cycles: int = 0
+    failed_cycles: int = 0
+    full_relists: int = 0
+    drift_found: int = 0
+    changes_applied: int = 0
+    last: CycleReport | None = None
+
+
+class CycleObserver(Protocol):
+    """What the metrics (or a test) see of the loop."""
+
+    def cycle_done(self, report: CycleReport) -> None: ...
+
+    def item_done(self, result: ItemResult[Change, Any]) -> None: ...
+
+
+class Reconciler:
+    """Holds the loop's state between cycles: the last good desired state, the last listing
+    (the snapshot cheap cycles start from), per-item backoff."""
+
+    def __init__(
+        self,
+        fleet: Fleet,
+        desired: Desired | str | os.PathLike[str],
+        *,
+        interval: float = 30.0,
+        jitter: float = 0.1,
+        full_relist_every: int = 10,
+        journal: str | os.PathLike[str] | None = None,
+        concurrency: int = 32,
+        backoff: ItemBackoff | None = None,
+        observer: CycleObserver | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.fleet = fleet
+        self.path = None if isinstance(desired, Desired) else Path(desired)
+        self.desired: Desired | None = desired if isinstance(desired, Desired) else None
+        self.interval = interval
+        self.jitter = jitter
+        self.full_relist_every = max(1, full_relist_every)
+        self.journal = journal
+        self.concurrency = concurrency
+        self.backoff = backoff or ItemBackoff()
+        self.observer = observer
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.stop = asyncio.Event()
+        self.stats = ReconcileStats()
+        self._reload = self.path is not None  # read the file on the first cycle
+        self._file_stamp: tuple[float, int] | None = None
+        self._desired_changed = False
+        self._projects: list[Project] | None = None
+        self._converters: dict[str, list[Converter]] = {}
+        self._devices: dict[str, bool] = {}
+        self._dirty: set[str] = set()
+        self._since_full = 0
+        self._last_failed = False
+
+    def force_full_relist(self) -> None:
+        """List everything at the next cycle (as after a failure)."""
+        self._last_failed = True
+
+    # -- the desired file ------------------------------------------------------------------
+    def request_reload(self) -> None:
+        """SIGHUP: read the desired file again at the next cycle, changed or not."""
+        self._reload = True
+
+    def _maybe_reload(self) -> None:
+        if self.path is None:
+            return
+        try:
+            st = self.path.stat()
+            stamp: tuple[float, int] | None = (st.st_mtime, st.st_size)
+        except OSError:
+            stamp = None
+        if not self._reload and stamp == self._file_stamp:
+            return
+        self._reload = False
+        self._file_stamp = stamp
+        try:
+            new = Desired.from_toml(self.path)
+        except DJIError as exc:
+            if self.desired is None:
+                raise  # nothing good to keep: the first file must be valid
+            log.error(
+                "desired file %s rejected, keeping the last good one: %s",
+                self.path,
+                exc,
+                extra={"action": "reload", "result": "rejected"},
+            )
+            return
+        if new != self.desired:
+            if self.desired is not None:
+                log.info(
+                    "desired file %s reloaded",
+                    self.path,
+                    extra={"action": "reload", "result": "ok"},
+                )
+                self._desired_changed = True
+            self.desired = new
+
+    # -- one cycle -------------------------------------------------------------------------
+    async def cycle(self) -> CycleReport:
+        """List, plan, apply once; never raises an aiodji error (a failed cycle is reported
+        and makes the next one relist everything)."""
+        number = self.stats.cycles + 1
+        started = self.clock()
+        full = False
+        try:
+            self._maybe_reload()
+            assert self.desired is not None
+            desired = self.desired
+            full = await self._refresh(desired)
+            limit = desired.converter_limit or self.fleet.converter_limit
+            assert self._projects is not None
+            plan = make_plan(desired, self._projects, self._converters, limit)
+            report = await self._apply(number, plan, full, started)
+        except DJIError as exc:
+            self._last_failed = True
+            report = CycleReport(number, False, full, 0, 0, 0, 0, self.clock() - started, f"{exc}")
+            log.warning(
+                "cycle %d failed (the next one relists everything): %s",
+                number,
+                exc,
+                extra={"cycle": number, "action": "cycle", "result": "failed"},
+            )
+        self._record(report)
+        return report
+
+    async def _refresh(self, desired: Desired) -> bool:
+        """Bring the snapshot up to date; True when it was a full relist."""
+        devices = await self._device_states()
+        relist = plan_relist(
+            has_snapshot=self._projects is not None,
+            last_cycle_failed=self._last_failed,
+            cycles_since_full=self._since_full,
+            full_every=self.full_relist_every,
+            desired_changed=self._desired_changed,
+            changed_projects=projects_with_device_changes(
+                self._devices, devices, self._projects_of_sn()
+            )
+            | self._dirty,
+        )
+        if relist.full:
+            projects = await self.fleet.projects()
+            wanted = projects_to_list(desired, projects)
+            self._converters = await self.fleet._list_converters(wanted)
+            self._projects = projects
+            self._since_full = 0
+        else:
+            assert self._projects is not None
+            known = {p.uuid: p for p in self._projects}
+            again = [known[u] for u in relist.projects if u in known]
+            if again:
+                self._converters.update(await self.fleet._list_converters(again))
+            self._since_full += 1
+        self._devices = devices
+        self._dirty.clear()
+        self._desired_changed = False
+        self._last_failed = False
+        return relist.full
+
+    async def _device_states(self) -> dict[str, bool]:
+        """The organization device list (one call): sn → online, for cheap drift detection."""
+        states: dict[str, bool] = {}
+        async for pair in self.fleet._client.devices.iter():
+            for device in pair.devices():
+                states[device.sn] = device.online
+        return states
+
+    def _projects_of_sn(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for project, convs in self._converters.items():
+            for c in convs:
+                if c.sn:
+                    out.setdefault(c.sn, set()).add(project)
+        return out
+
+    async def _apply(self, number: int, plan: Plan, full: bool, started: float) -> CycleReport:
+        now = self.clock()
+        self.backoff.forget_except(c.key for c in plan.changes)
+        ready = tuple(c for c in plan.changes if self.backoff.ready(c.key, now))
+        waiting = len(plan.changes) - len(ready)
+        if waiting:
+            log.info(
+                "cycle %d: %d changes backing off",
+                number,
+                waiting,
+                extra={"cycle": number, "action": "backoff", "result": "waiting"},
+            )
+        todo = attrs.evolve(plan, changes=ready, skipped=())
+        applied = failed = 0
+
+        def on_item(result: ItemResult[Change, Any]) -> None:
+            nonlocal applied, failed
+            change = result.item
+            self._dirty.add(change.project_uuid)  # we wrote there: relist it next cycle
+            if result.ok:
+                applied += 1
+                self.backoff.succeeded(change.key)
+            elif result.state is ItemState.NOT_ATTEMPTED and self.stop.is_set():
+                pass  # stopping: not a failure of the item, the next run does it
+            else:
+                failed += 1
+                self.backoff.failed(change.key, self.clock())
+            if self.observer is not None:
+                self.observer.item_done(result)
+            log.info(
+                "cycle %d: %s %s/%s: %s",
+                number,
+                change.kind,
+                change.project_name or change.project_uuid,
+                change.converter_name or change.converter_id,
+                result.state.value,
+                extra={
+                    "cycle": number,
+                    "project": change.project_name or change.project_uuid,
+                    "converter": change.converter_name or change.converter_id,
+                    "action": str(change.kind),
+                    "result": result.state.value,
+                    **({"error": f"{type(result.error).__name__}"} if result.error else {}),
+                },
+            )
+
+        if ready:
+            await self.fleet.apply(
+                todo,
+                journal=self.journal,
+                concurrency=self.concurrency,
+                progress=on_item,
+                stop=self.stop,
+            )
+        if failed:
+            self._last_failed = True  # never assume continuity after a failure
+        return CycleReport(
+            number,
+            failed == 0,
+            full,
+            len(plan.changes),
+            applied,
+            failed,
+            waiting,
+            self.clock() - started,
+            f"{failed} changes failed" if failed else None,
+        )
+
+    def _record(self, report: CycleReport) -> None:
+        s = self.stats
+        s.cycles += 1
+        s.failed_cycles += not report.ok
+        s.full_relists += report.full_relist
+        s.drift_found += report.drift
+        s.changes_applied += report.applied
+        s.last = report
+        if self.observer is not None:
+            self.observer.cycle_done(report)
+        log.info(
+            "cycle %d %s: drift %d, applied %d, failed %d, backing off %d%s (%.2fs)",
+            report.cycle,
+            "ok" if report.ok else "FAILED",
+            report.drift,
+            report.applied,
+            report.failed,
+            report.backing_off,
+            ", full relist" if report.full_relist else "",
+            report.seconds,
+            extra={
+                "cycle": report.cycle,
+                "action": "cycle",
+                "result": "ok" if report.ok else "failed",
+                "drift": report.drift,
+                "applied": report.applied,
+                "full_relist": report.full_relist,
+            },
+        )
+
+    # -- the loop --------------------------------------------------------------------------
+    async def run(self, *, once: bool = False) -> ReconcileStats:
+        """Cycle until :attr:`stop` is set (SIGTERM/SIGINT in the CLI): an in-flight cycle's
+        started items finish and are journaled; no new cycle starts. The first desired file
+        must be valid (its error is raised); later bad edits are refused and logged."""
+        self._maybe_reload()
+        while not self.stop.is_set():
+            await self.cycle()
+            if once:
+                break
+            pause = jittered(self.interval, self.jitter, self.rng.random())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), pause)
+        return self.stats
