@@ -245,8 +245,7 @@ def access_point(base_url: str | None, region: str | None, env: Mapping[str, str
             key = reg.lower()
             if key not in REGION_BASE_URLS:
                 raise ConfigError(
-                    f"unknown region {reg!r}: use one of {sorted(REGION_BASE_URLS)} "
-                    "or base_url=..."
+                    f"unknown region {reg!r}: use one of {sorted(REGION_BASE_URLS)} or base_url=..."
                 )
             return REGION_BASE_URLS[key]
     raise ConfigError(

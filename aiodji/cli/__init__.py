@@ -107,6 +107,10 @@ def register() -> None:
 
     for command in (doctor, projects, devices, converters, sim):
         cli.add_command(command)
+    from . import calls, local
+
+    local.register(cli)
+    calls.register(cli)  # after the hand-written groups: their commands win
 
 
 def hoist_global_options(argv: Sequence[str]) -> list[str]:

@@ -115,12 +115,21 @@ class Settings:
         )
 
     def rows(
-        self, kind: str, title: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]
+        self,
+        kind: str,
+        title: str,
+        rows: Sequence[Mapping[str, Any]],
+        columns: Sequence[str],
+        table_columns: Sequence[str] | None = None,
     ) -> None:
-        """A listing in the chosen format (``--columns`` picks and orders)."""
+        """A listing in the chosen format (``--columns`` picks and orders); a table shows
+        ``table_columns`` by default (80 columns are few), machine formats every column."""
+        shown = choose_columns(columns, self.columns)
+        if self.format == "table" and table_columns is not None and not self.columns:
+            shown = list(table_columns)
         render_rows(
             rows,
-            choose_columns(columns, self.columns),
+            shown,
             fmt=self.format,
             kind=kind,
             title=title,

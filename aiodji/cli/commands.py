@@ -171,6 +171,7 @@ CONVERTER_COLUMNS = (
     "url",
     "updated_at",
 )
+CONVERTER_TABLE = ("project", "converter_name", "converter_id", "enabled", "state")
 
 
 def _converter_row(c: Converter, names: dict[str, str | None]) -> dict[str, Any]:
@@ -215,7 +216,9 @@ def converters_list(settings: Settings, /, **selection: Any) -> None:
         async with settings.client() as dji:
             found, names = await _selected(dji, chosen)
         rows = [_converter_row(c, names) for c in found]
-        settings.rows("converter", f"{len(rows)} converters", rows, CONVERTER_COLUMNS)
+        settings.rows(
+            "converter", f"{len(rows)} converters", rows, CONVERTER_COLUMNS, CONVERTER_TABLE
+        )
         return 0
 
     run_async(main)

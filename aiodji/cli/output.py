@@ -68,11 +68,18 @@ def format_cell(column: str, value: Any) -> str:
 
 def _table(title: str, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> Table:
     table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="ellipsis", no_wrap=True)
-    for row in rows:
-        table.add_row(*(format_cell(c, row.get(c)) for c in columns))
+    cells = [[format_cell(c, row.get(c)) for c in columns] for row in rows]
+    for i, column in enumerate(columns):
+        # ids are never shortened (copy, grep); other cells end in … when space is short
+        whole = max((len(r[i]) for r in cells), default=0) if is_id_column(column) else None
+        table.add_column(column, overflow="ellipsis", no_wrap=True, min_width=whole)
+    for row_cells in cells:
+        table.add_row(*row_cells)
     return table
+
+
+def is_id_column(column: str) -> bool:
+    return column in ("uuid", "id") or column.endswith(("_id", "_uuid"))
 
 
 def render_rows(
