@@ -107,9 +107,10 @@ def register() -> None:
 
     for command in (doctor, projects, devices, converters, sim):
         cli.add_command(command)
-    from . import calls, local
+    from . import calls, local, mcp_cmd
 
     local.register(cli)
+    mcp_cmd.register(cli)
     calls.register(cli)  # after the hand-written groups: their commands win
 
 
