@@ -22,6 +22,7 @@ __all__ = [
     "ConfigError",
     "RateLimit",
     "Timeouts",
+    "access_point",
 ]
 
 # API.md §1.1: cn and us are documented; eu is seen in third-party code only.
@@ -30,7 +31,6 @@ REGION_BASE_URLS: dict[str, str] = {
     "us": "https://es-flight-api-us.djigate.com",
     "eu": "https://es-flight-api-eu.djigate.com",
 }
-DEFAULT_REGION = "cn"
 API_PREFIX = "/openapi/v0.1"
 
 Language = Literal["zh", "en"]
@@ -217,16 +217,7 @@ class ClientConfig:
             )
         if any(c in token for c in "\r\n\0"):
             raise ConfigError("the token contains control characters")
-        base_url = base_url or env.get("AIODJI_BASE_URL") or None
-        region = region or env.get("AIODJI_REGION") or None
-        if base_url is None:
-            region = (region or DEFAULT_REGION).lower()
-            if region not in REGION_BASE_URLS:
-                raise ConfigError(
-                    f"unknown region {region!r}: use one of {sorted(REGION_BASE_URLS)} "
-                    "or base_url=..."
-                )
-            base_url = REGION_BASE_URLS[region]
+        base_url = access_point(base_url, region, env)
         language = language_from(language or env.get("AIODJI_LANGUAGE") or None)
         if _is_number(rate_limit):
             rate_limit = RateLimit(rate=float(rate_limit))  # type: ignore[arg-type]
@@ -269,6 +260,25 @@ class ClientConfig:
                 "ssl=False turns TLS verification off: pass a CA bundle path or an SSLContext "
                 "instead, or allow_insecure_http=True if you really mean it"
             )
+
+
+def access_point(base_url: str | None, region: str | None, env: Mapping[str, str]) -> str:
+    """The base URL: explicit arguments win over the environment (base_url over region at each
+    level), and no choice at all is an error: a token is never sent to a guessed gateway."""
+    for url, reg in ((base_url, region), (env.get("AIODJI_BASE_URL"), env.get("AIODJI_REGION"))):
+        if url:
+            return url
+        if reg:
+            key = reg.lower()
+            if key not in REGION_BASE_URLS:
+                raise ConfigError(
+                    f"unknown region {reg!r}: use one of {sorted(REGION_BASE_URLS)} or base_url=..."
+                )
+            return REGION_BASE_URLS[key]
+    raise ConfigError(
+        "no access point: pass base_url=... or region=... (one of "
+        f"{', '.join(sorted(REGION_BASE_URLS))}), or set AIODJI_BASE_URL / AIODJI_REGION"
+    )
 
 
 def _ssl_setting(value: ssl_module.SSLContext | bool | str | None) -> ssl_module.SSLContext | bool:

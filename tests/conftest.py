@@ -6,11 +6,22 @@ A test module that needs another organization defines its own ``sim`` fixture; `
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 import aiodji
 from aiodji.sim import Simulator
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test writes journals or reads profiles in the real $HOME (issue 14, defect 8);
+    no AIODJI_* variable of the developer's shell leaks in."""
+    for name in ("XDG_STATE_HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / "xdg" / name.lower()))
+    for name in ("AIODJI_BASE_URL", "AIODJI_REGION", "AIODJI_TOKEN", "AIODJI_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

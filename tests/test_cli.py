@@ -144,7 +144,7 @@ async def test_doctor(sim: Simulator, tmp_path: Path) -> None:
 
 async def test_without_a_token_it_says_how_to_give_one(sim: Simulator, tmp_path: Path) -> None:
     code, _, err = await aiodji(sim, tmp_path, "projects", "list", token="")
-    assert code == 2 and "AIODJI_TOKEN" in err
+    assert code == 3 and "AIODJI_TOKEN" in err
 
 
 async def test_ctrl_c_stops_cleanly_and_prints_the_resume_command(tmp_path: Path) -> None:

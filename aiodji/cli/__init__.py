@@ -1,42 +1,69 @@
-"""``aiodji``: the FlightHub 2 fleet command line (click + rich).
+"""``aiodji``: the FlightHub 2 command line (click + rich).
 
-The token is never a flag: it comes from ``AIODJI_TOKEN`` or a hidden prompt, and is never
-printed. Exit codes: 0 every item succeeded, 1 something failed (or some item was not done),
-2 bad usage or configuration, 130 interrupted.
+The token is never a flag: it comes from a profile's token source, ``AIODJI_TOKEN`` or a hidden
+prompt, and is never printed. Exit codes: one table by error class, :mod:`aiodji.cli.exits`.
+
+Other modules add their commands with ``cli.add_command(...)`` / ``converters.add_command(...)``
+(see :func:`register`): the root group and the converters group are open for extension.
 """
 
 from __future__ import annotations
 
+import itertools
+import sys
 from collections.abc import Sequence
 
 import click
 
-from ._common import Settings
-from .commands import converters, devices, doctor, projects, sim
-from .controller import controller, converters_diff
+from aiodji.errors import DJIError
 
-__all__ = ["cli", "main"]
+from ._common import Settings, report_error
+from .exits import ExitCode
+from .output import FORMATS
+from .profiles import load_profile
+
+__all__ = ["GLOBAL_OPTIONS", "cli", "hoist_global_options", "main"]
+
+# Global options and whether they take a value: accepted after the subcommand too.
+GLOBAL_OPTIONS: dict[str, bool] = {
+    "--base-url": True,
+    "--region": True,
+    "--profile": True,
+    "-o": True,
+    "--output": True,
+    "--json": False,
+    "--columns": True,
+    "--wide": False,
+    "--concurrency": True,
+    "--rate": True,
+}
+# Commands that hand their arguments to another parser: nothing after them is hoisted.
+PASS_THROUGH = frozenset({"sim"})
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option(
-    "--base-url",
-    envvar="AIODJI_BASE_URL",
-    help="API access point, e.g. https://host:30812 (env AIODJI_BASE_URL).",
-)
+@click.option("--base-url", help="API access point, e.g. https://host:30812 (env AIODJI_BASE_URL).")
 @click.option(
     "--region",
-    envvar="AIODJI_REGION",
     type=click.Choice(["cn", "us", "eu"]),
     help="Public access point es-flight-api-<region>.djigate.com (env AIODJI_REGION).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Machine output: one JSON object per line.")
+@click.option("--profile", help="Profile of ~/.config/aiodji/config.toml (env AIODJI_PROFILE).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="table | json | jsonl | csv | tsv; auto: table at a terminal, JSON lines in a pipe.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Same as -o jsonl.")
+@click.option("--columns", help="Comma-separated columns to show, in this order.")
+@click.option("--wide", is_flag=True, help="Tables: never truncate a cell.")
 @click.option(
     "--concurrency",
-    default=32,
-    show_default=True,
     type=click.IntRange(1, 1024),
-    help="Items worked on at once in bulk commands.",
+    help="Items worked on at once in bulk commands (default 32).",
 )
 @click.option(
     "--rate",
@@ -49,28 +76,97 @@ def cli(
     ctx: click.Context,
     base_url: str | None,
     region: str | None,
+    profile: str | None,
+    output: str,
     as_json: bool,
-    concurrency: int,
+    columns: str | None,
+    wide: bool,
+    concurrency: int | None,
     rate: float | None,
 ) -> None:
-    """Operate DJI FlightHub 2 stream converters across projects, safely.
+    """Operate DJI FlightHub 2 from the shell: every API operation, fleets of converters, safely.
 
-    The organization key is read from AIODJI_TOKEN (or asked for, hidden); it is never shown.
+    The organization key comes from a profile, AIODJI_TOKEN, or a hidden prompt; never shown.
     """
+    chosen = load_profile(profile)
     ctx.obj = Settings(
-        base_url=base_url, region=region, json=as_json, concurrency=concurrency, rate=rate
+        base_url=base_url,
+        region=region,
+        output="jsonl" if as_json else output,
+        concurrency=concurrency or (chosen.concurrency if chosen else None) or 32,
+        rate=rate if rate is not None else (chosen.rate if chosen else None),
+        columns=tuple(c.strip() for c in columns.split(",") if c.strip()) if columns else None,
+        wide=wide,
+        profile=chosen,
     )
 
 
-cli.add_command(doctor)
-cli.add_command(projects)
-cli.add_command(devices)
-cli.add_command(converters)
-cli.add_command(sim)
-cli.add_command(controller)
-converters.add_command(converters_diff)
+def register() -> None:
+    """Attach every command group (imported here so ``aiodji.cli`` stays cheap to import)."""
+    from .commands import converters, devices, doctor, projects, sim
+    from .controller import controller, converters_diff
+
+    for command in (doctor, projects, devices, converters, sim, controller):
+        cli.add_command(command)
+    converters.add_command(converters_diff)
+    from . import calls, local, mcp_cmd
+
+    local.register(cli)
+    mcp_cmd.register(cli)
+    calls.register(cli)  # after the hand-written groups: their commands win
+
+
+def hoist_global_options(argv: Sequence[str]) -> list[str]:
+    """Move global options written after the subcommand to the front, so that
+    ``aiodji converters list --json`` means ``aiodji --json converters list``."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    seen_command = False
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--" or (seen_command and rest and rest[0] in PASS_THROUGH):
+            rest.extend(argv[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            takes_value = GLOBAL_OPTIONS[name] and "=" not in arg
+            front.extend(argv[i : i + 1 + takes_value])
+            i += 1 + takes_value
+            continue
+        if not arg.startswith("-"):
+            seen_command = True
+        rest.append(arg)
+        i += 1
+    return front + rest
+
+
+register()
+
+
+def wants_machine_output(args: Sequence[str]) -> bool:
+    """Whether errors found while parsing should be a JSON line (``--json``, ``-o json…``)."""
+    if "--json" in args:
+        return True
+    return any(
+        a in ("-o", "--output") and b in ("json", "jsonl") for a, b in itertools.pairwise(args)
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """The console script ``aiodji``."""
-    cli.main(args=list(argv) if argv is not None else None, prog_name="aiodji")
+    args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    try:
+        code = cli.main(args=args, prog_name="aiodji", standalone_mode=False)
+    except click.Abort:
+        click.echo("interrupted", err=True)
+        code = ExitCode.INTERRUPTED
+    except click.ClickException as exc:
+        if wants_machine_output(args):
+            report_error(exc, Settings(output="jsonl"))
+        else:
+            exc.show()
+        code = exc.exit_code
+    except DJIError as exc:  # a bad profile, read while parsing the global options
+        code = report_error(exc)
+    raise SystemExit(code if isinstance(code, int) else 0)

@@ -3,16 +3,20 @@ sim; doctor lives in its own module."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 
 import aiodji
-from aiodji.bulk import ItemResult
+from aiodji.bulk import ItemResult, ItemState
 from aiodji.fleet import Change, CreateSpec, Desired, Plan, Selection
+from aiodji.fleet.journal import read_journal
+from aiodji.models import Converter
 from aiodji.redact import mask_url
 
 from ._common import (
@@ -20,18 +24,23 @@ from ._common import (
     EXIT_INTERRUPTED,
     Interrupts,
     Settings,
+    Tally,
     default_journal,
     emit_json,
     item_record,
     make_progress,
+    print_interrupted,
     print_report,
     print_table,
+    report_error,
     resume_command,
     run_async,
     stderr,
     stdout,
 )
 from .doctor import doctor
+from .exits import ExistsAlready, ExitCode, NothingMatched
+from .export import export_toml
 
 __all__ = ["converters", "devices", "doctor", "projects", "sim"]
 
@@ -65,6 +74,7 @@ def _selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _selection(
+    settings: Settings,
     projects: tuple[str, ...],
     all_projects: bool,
     devices: tuple[str, ...],
@@ -73,6 +83,8 @@ def _selection(
 ) -> Selection:
     if all_projects and projects:
         raise click.UsageError("give --project or --all-projects, not both")
+    if not (projects or all_projects):
+        projects = settings.default_projects  # the profile's, if any
     if not (all_projects or projects):
         raise click.UsageError("choose projects: --project NAME (repeatable) or --all-projects")
     return Selection.build("all" if all_projects else projects, devices, cameras, names)
@@ -93,15 +105,8 @@ def projects_list(settings: Settings, query: str | None) -> None:
     async def main() -> int:
         async with settings.client() as dji:
             found = [p async for p in dji.projects.iter(q=query)]
-        if settings.json:
-            for p in found:
-                emit_json({"type": "project", "uuid": p.uuid, "name": p.name})
-        else:
-            print_table(
-                f"{len(found)} projects",
-                ("uuid", "name", "created_at"),
-                ((p.uuid, p.name, p.created_at) for p in found),
-            )
+        rows = [{"uuid": p.uuid, "name": p.name, "created_at": p.created_at} for p in found]
+        settings.rows("project", f"{len(rows)} projects", rows, ("uuid", "name", "created_at"))
         return 0
 
     run_async(main)
@@ -110,6 +115,9 @@ def projects_list(settings: Settings, query: str | None) -> None:
 @click.group()
 def devices() -> None:
     """Docks and aircraft."""
+
+
+DEVICE_COLUMNS = ("gateway_sn", "gateway", "model", "online", "drone_sn", "drone", "cameras")
 
 
 @devices.command("list")
@@ -129,24 +137,18 @@ def devices_list(settings: Settings, project: str | None) -> None:
         for pair in pairs:
             gw, drone = pair.gateway, pair.drone
             cameras = [c.camera_index for d in pair.devices() for c in d.cameras]
-            row = {
-                "gateway_sn": gw.sn if gw else None,
-                "gateway": gw.callsign if gw else None,
-                "model": gw.device_model.name if gw and gw.device_model else None,
-                "online": gw.online if gw else None,
-                "drone_sn": drone.sn if drone else None,
-                "drone": drone.callsign if drone else None,
-                "cameras": ",".join(c for c in cameras if c),
-            }
-            rows.append(row)
-        if settings.json:
-            for row in rows:
-                emit_json({"type": "device_pair", **row})
-        else:
-            columns = ("gateway_sn", "gateway", "model", "online", "drone_sn", "drone", "cameras")
-            print_table(
-                f"{len(rows)} device pairs", columns, ([r[c] for c in columns] for r in rows)
+            rows.append(
+                {
+                    "gateway_sn": gw.sn if gw else None,
+                    "gateway": gw.callsign if gw else None,
+                    "model": gw.device_model.name if gw and gw.device_model else None,
+                    "online": gw.online if gw else None,
+                    "drone_sn": drone.sn if drone else None,
+                    "drone": drone.callsign if drone else None,
+                    "cameras": ",".join(c for c in cameras if c),
+                }
             )
+        settings.rows("device_pair", f"{len(rows)} device pairs", rows, DEVICE_COLUMNS)
         return 0
 
     run_async(main)
@@ -158,37 +160,121 @@ def converters() -> None:
     """Stream converters (forward a camera's live video to an RTMP/GB28181 target)."""
 
 
+CONVERTER_COLUMNS = (
+    "project",
+    "converter_name",
+    "converter_id",
+    "sn",
+    "camera",
+    "enabled",
+    "state",
+    "url",
+    "updated_at",
+)
+CONVERTER_TABLE = ("project", "converter_name", "converter_id", "enabled", "state")
+
+
+def _converter_row(c: Converter, names: dict[str, str | None]) -> dict[str, Any]:
+    return {
+        "project_uuid": c.project_uuid,
+        "project": names.get(c.project_uuid or "", c.project_uuid),
+        "converter_id": c.converter_id,
+        "converter_name": c.converter_name,
+        "sn": c.sn,
+        "camera": c.camera,
+        "enabled": c.auto_push_stream,
+        "state": None if c.state is None else str(c.state),
+        "url": mask_url(c.url),
+        "updated_at": c.update_ts,
+    }
+
+
+async def _selected(
+    dji: aiodji.Client, chosen: Selection
+) -> tuple[list[Converter], dict[str, str | None]]:
+    """The selected converters and the project names; a selection of no project is an error."""
+    projects = await dji.fleet.projects(chosen)
+    if not projects:
+        raise NothingMatched(f"no project matches {', '.join(chosen.projects)}")
+    found = await dji.fleet.converters(
+        [p.uuid for p in projects],
+        devices=chosen.devices,
+        cameras=chosen.cameras,
+        names=chosen.names,
+    )
+    return found, {p.uuid: p.name for p in projects}
+
+
 @converters.command("list")
 @_selection_options
 @pass_settings
 def converters_list(settings: Settings, /, **selection: Any) -> None:
     """List converters of the selected projects (push URLs masked)."""
-    chosen = _selection(**selection)
+    chosen = _selection(settings, **selection)
 
     async def main() -> int:
         async with settings.client() as dji:
-            found = await dji.fleet.converters(
-                chosen.projects, devices=chosen.devices, cameras=chosen.cameras, names=chosen.names
-            )
-        rows = [
-            {
-                "project_uuid": c.project_uuid,
-                "converter_id": c.converter_id,
-                "converter_name": c.converter_name,
-                "sn": c.sn,
-                "camera": c.camera,
-                "enabled": c.auto_push_stream,
-                "state": None if c.state is None else str(c.state),
-                "url": mask_url(c.url),
-            }
-            for c in found
-        ]
-        if settings.json:
-            for row in rows:
-                emit_json({"type": "converter", **row})
-        else:
-            columns = ("converter_name", "converter_id", "sn", "camera", "enabled", "state", "url")
-            print_table(f"{len(rows)} converters", columns, ([r[c] for c in columns] for r in rows))
+            found, names = await _selected(dji, chosen)
+        rows = [_converter_row(c, names) for c in found]
+        settings.rows(
+            "converter", f"{len(rows)} converters", rows, CONVERTER_COLUMNS, CONVERTER_TABLE
+        )
+        return 0
+
+    run_async(main)
+
+
+@converters.command("get")
+@click.argument("converter_id")
+@click.option("--project", "projects", multiple=True, help="Where to look (default: every).")
+@pass_settings
+def converters_get(settings: Settings, converter_id: str, projects: tuple[str, ...]) -> None:
+    """Show one converter by id (the API has no get: the project lists are searched)."""
+
+    async def main() -> int:
+        async with settings.client() as dji:
+            found, names = await _selected(dji, Selection.build(projects or "all"))
+        hits = [c for c in found if c.converter_id == converter_id]
+        if not hits:
+            raise NothingMatched(f"no converter has the id {converter_id!r}")
+        settings.rows("converter", "converter", [_converter_row(hits[0], names)], CONVERTER_COLUMNS)
+        return 0
+
+    run_async(main)
+
+
+@converters.command("update")
+@click.argument("converter_id")
+@click.option("--name", help="New name.")
+@click.option("--url", help="New push URL.")
+def converters_update(converter_id: str, name: str | None, url: str | None) -> None:
+    """Rename or re-target a converter: not offered by the FlightHub 2 API (exit 5)."""
+    report_error(
+        NothingMatched(
+            "the FlightHub 2 API cannot change a converter's name or URL (its PUT takes only "
+            "auto_push_stream): delete it and create it again (`converters delete --name ... "
+            "--yes`, then `converters create`)"
+        )
+    )
+    raise SystemExit(int(ExitCode.NOT_FOUND))
+
+
+@converters.command("export")
+@_selection_options
+@click.option(
+    "--reveal-secrets", is_flag=True, help="Write real push URLs (stream keys); off by default."
+)
+@pass_settings
+def converters_export(settings: Settings, /, reveal_secrets: bool, **selection: Any) -> None:
+    """Write the current state as a desired-state TOML file (stdout): `> desired.toml`."""
+    chosen = _selection(settings, **selection)
+
+    async def main() -> int:
+        async with settings.client() as dji:
+            found, names = await _selected(dji, chosen)
+        sys.stdout.write(export_toml(found, names, reveal_secrets=reveal_secrets))
+        if not reveal_secrets:
+            stderr.print("push URLs masked (***): --reveal-secrets writes the real ones")
         return 0
 
     run_async(main)
@@ -205,30 +291,54 @@ def converters_list(settings: Settings, /, **selection: Any) -> None:
 @click.option("--dry-run", is_flag=True, help="Show the plan, change nothing.")
 @pass_settings
 def converters_create(settings: Settings, /, **opts: Any) -> None:
-    """Create a converter unless one with this name exists (never a duplicate)."""
-    spec = CreateSpec(
-        project=opts["project"],
-        name=opts["name"],
-        sn=opts["sn"],
-        camera_index=opts["camera"],
-        url=opts["url"],
-        enabled=True if opts["enable"] else None,
-    )
+    """Create a converter; a name that exists already is an error (exit 6), never a duplicate."""
+    try:
+        spec = CreateSpec(
+            project=opts["project"],
+            name=opts["name"],
+            sn=opts["sn"],
+            camera_index=opts["camera"],
+            url=opts["url"],
+            enabled=True if opts["enable"] else None,
+        )
+    except aiodji.InvalidArgumentError as exc:
+        raise click.BadParameter(str(exc), param_hint="--url") from None
     desired = Desired(create=(spec,), converter_limit=opts["converter_limit"])
-    _plan_and_apply(settings, desired, "create", dry_run=opts["dry_run"], journal=None, resume=None)
+    _plan_and_apply(settings, desired, "create", RunOptions(dry_run=opts["dry_run"]))
+
+
+@attrs.frozen
+class RunOptions:
+    """The safety rails of a command that applies a plan."""
+
+    dry_run: bool = False
+    journal: Path | None = None
+    resume: Path | None = None
+    retry_failed: Path | None = None
+    max_changes: int | None = None
 
 
 def _run_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--dry-run / --journal / --resume: the options of every command that applies a plan."""
+    """--dry-run / --journal / --resume / --retry-failed / --max-changes."""
     options = [
-        click.option("--dry-run", is_flag=True, help="Show the plan as a table, change nothing."),
+        click.option("--dry-run", is_flag=True, help="Show the plan, change nothing."),
         click.option(
             "--journal", type=click.Path(path_type=Path), help="Journal file (JSON lines)."
         ),
         click.option(
             "--resume",
-            type=click.Path(path_type=Path, exists=True),
+            type=click.Path(path_type=Path, exists=True, dir_okay=False),
             help="Journal of an interrupted run: skip what it did, re-check what is unknown.",
+        ),
+        click.option(
+            "--retry-failed",
+            type=click.Path(path_type=Path, exists=True, dir_okay=False),
+            help="Journal of an earlier run: redo only the changes it records as failed.",
+        ),
+        click.option(
+            "--max-changes",
+            type=click.IntRange(min=0),
+            help="Refuse (exit 2) a plan of more than N changes.",
         ),
     ]
     for option in reversed(options):
@@ -244,10 +354,18 @@ def _toggle_command(enabled: bool) -> click.Command:
     @_run_options
     @pass_settings
     def command(
-        settings: Settings, /, dry_run: bool, journal: Path | None, resume: Path | None, **sel: Any
+        settings: Settings,
+        /,
+        dry_run: bool,
+        journal: Path | None,
+        resume: Path | None,
+        retry_failed: Path | None,
+        max_changes: int | None,
+        **sel: Any,
     ) -> None:
-        desired = Desired.enabled(enabled, _selection(**sel))
-        _plan_and_apply(settings, desired, verb, dry_run=dry_run, journal=journal, resume=resume)
+        desired = Desired.enabled(enabled, _selection(settings, **sel))
+        run = RunOptions(dry_run, journal, resume, retry_failed, max_changes)
+        _plan_and_apply(settings, desired, verb, run)
 
     command.help = (
         f"{verb.capitalize()} every selected converter that is not already {verb}d, "
@@ -263,9 +381,7 @@ converters.add_command(_toggle_command(False))
 @converters.command("delete")
 @_selection_options
 @click.option("--yes", is_flag=True, help="Really delete (without it: --dry-run is implied).")
-@click.option("--dry-run", is_flag=True, help="Show the plan, change nothing.")
-@click.option("--journal", type=click.Path(path_type=Path), help="Journal file (JSON lines).")
-@click.option("--resume", type=click.Path(path_type=Path, exists=True), help="Resume a run.")
+@_run_options
 @pass_settings
 def converters_delete(
     settings: Settings,
@@ -274,18 +390,20 @@ def converters_delete(
     dry_run: bool,
     journal: Path | None,
     resume: Path | None,
+    retry_failed: Path | None,
+    max_changes: int | None,
     **sel: Any,
 ) -> None:
-    """Delete the selected converters; needs --name, --device or --camera (--name '*' = all)."""
-    selection = _selection(**sel)
+    """Delete the selected converters (dangerous: needs --yes); needs --name, --device or
+    --camera (--name '*' = all)."""
+    selection = _selection(settings, **sel)
     if not (selection.names or selection.devices or selection.cameras):
         raise click.UsageError("delete needs --name, --device or --camera (--name '*' for all)")
     if not yes and not dry_run:
         stderr.print("[yellow]no --yes: showing the plan only[/]")
     desired = Desired(delete=(selection,))
-    _plan_and_apply(
-        settings, desired, "delete", dry_run=dry_run or not yes, journal=journal, resume=resume
-    )
+    run = RunOptions(dry_run or not yes, journal, resume, retry_failed, max_changes)
+    _plan_and_apply(settings, desired, "delete", run)
 
 
 @converters.command("apply")
@@ -300,14 +418,32 @@ def converters_delete(
 @_run_options
 @pass_settings
 def converters_apply(
-    settings: Settings, path: Path, dry_run: bool, journal: Path | None, resume: Path | None
+    settings: Settings,
+    path: Path,
+    dry_run: bool,
+    journal: Path | None,
+    resume: Path | None,
+    retry_failed: Path | None,
+    max_changes: int | None,
 ) -> None:
     """Bring converters to the state a desired-state file describes (only what differs)."""
+    desired = read_desired(path)
+    run = RunOptions(dry_run, journal, resume, retry_failed, max_changes)
+    _plan_and_apply(settings, desired, "apply", run)
+
+
+def read_desired(path: Path) -> Desired:
+    """A desired-state file, checked now (bad URL, nothing asked for: exit 2, before any call)."""
     try:
         desired = Desired.from_toml(path)
     except aiodji.InvalidArgumentError as exc:
         raise click.BadParameter(str(exc), param_hint="--file") from None
-    _plan_and_apply(settings, desired, "apply", dry_run=dry_run, journal=journal, resume=resume)
+    if not (desired.rules or desired.create or desired.delete):
+        raise click.BadParameter(
+            "the file asks for nothing: no [[converters]], [[create]] or [[delete]]",
+            param_hint="--file",
+        )
+    return desired
 
 
 def _print_plan(plan: Plan, *, as_json: bool) -> None:
@@ -338,35 +474,58 @@ def _print_plan(plan: Plan, *, as_json: bool) -> None:
     )
 
 
-def _plan_and_apply(
-    settings: Settings,
-    desired: Desired,
-    title: str,
-    *,
-    dry_run: bool,
-    journal: Path | None,
-    resume: Path | None,
-) -> None:
+async def _check_plan(
+    dji: aiodji.Client, desired: Desired, plan: Plan, title: str, run: RunOptions
+) -> Plan:
+    """The rails: --retry-failed narrows, a plan that touches nothing is an error, --max-changes
+    caps it, a create whose name exists says so."""
+    if run.retry_failed is not None:
+        states = read_journal(run.retry_failed)
+        failed = {key for key, state in states.items() if state is ItemState.FAILED}
+        plan = attrs.evolve(plan, changes=tuple(c for c in plan.changes if c.key in failed))
+    if title == "create" and plan.empty and not plan.skipped:
+        spec = desired.create[0]
+        found = await dji.fleet.converters([spec.project], names=[spec.name])
+        ids = ", ".join(c.converter_id for c in found) or "?"
+        raise ExistsAlready(f"a converter named {spec.name!r} exists already (id {ids})")
+    if plan.empty and not plan.skipped and not plan.unchanged and run.retry_failed is None:
+        raise NothingMatched("the selection matches no converter: nothing to do")
+    if run.max_changes is not None and len(plan.changes) > run.max_changes:
+        raise click.UsageError(
+            f"the plan has {len(plan.changes)} changes, more than --max-changes "
+            f"{run.max_changes}: nothing changed (see it with --dry-run)"
+        )
+    return plan
+
+
+def _plan_and_apply(settings: Settings, desired: Desired, title: str, run: RunOptions) -> None:
     async def main() -> int:
         async with settings.client() as dji:
-            plan = await dji.fleet.plan(desired)
-            if dry_run:
+            plan = await _check_plan(dji, desired, await dji.fleet.plan(desired), title, run)
+            if run.dry_run:
                 _print_plan(plan, as_json=settings.json)
                 return 0
-            if plan.empty:
+            if plan.empty and not plan.skipped:
                 if settings.json:
                     emit_json({"type": "summary", "succeeded": 0, "unchanged": plan.unchanged})
                 else:
-                    stdout.print(f"nothing to do ({plan.unchanged} unchanged)")
+                    stdout.print(f"nothing to do ({plan.unchanged} already right)")
                 return 0
-            book = journal or resume or default_journal()
+            book = run.journal or run.resume or default_journal()
+            tally = Tally()
             interrupts = Interrupts()
             interrupts.install()
             try:
-                report = await _apply_with_progress(dji, plan, settings, book, resume, interrupts)
+                report = await _apply_with_progress(
+                    dji, plan, settings, book, run, interrupts, tally
+                )
+            except asyncio.CancelledError:  # the second Ctrl-C: what is known, how to go on
+                print_interrupted(tally, book, as_json=settings.json)
+                return EXIT_INTERRUPTED
             finally:
                 interrupts.uninstall()
         print_report(f"{title}: {plan.summary()}", report, as_json=settings.json)
+        _print_created(tally, as_json=settings.json)
         if report.already_done:
             stderr.print(f"{report.already_done} changes already done (journal)")
         if report.ok:
@@ -379,33 +538,46 @@ def _plan_and_apply(
     run_async(main)
 
 
+def _print_created(tally: Tally, *, as_json: bool) -> None:
+    """A create prints the new converter's id (scripts need it: defect 6)."""
+    if not as_json:  # the JSON result lines carry converter_id
+        for name, converter_id in tally.created:
+            stdout.print(f"created {name} {converter_id}", highlight=False)
+
+
 async def _apply_with_progress(
     dji: aiodji.Client,
     plan: Plan,
     settings: Settings,
     journal: Path,
-    resume: Path | None,
+    run: RunOptions,
     interrupts: Interrupts,
+    tally: Tally,
 ) -> Any:
-    total = len(plan.changes) + len(plan.skipped)
+    previous = read_journal(run.resume) if run.resume is not None else {}
+    done = sum(1 for c in plan.changes if previous.get(c.key) is ItemState.SUCCEEDED)
     with make_progress() as progress:
-        bar = progress.add_task("converters", total=total)
+        bar = progress.add_task("converters", total=len(plan.changes) + len(plan.skipped) - done)
 
         def on_result(result: ItemResult[Change, Any]) -> None:
-            progress.advance(bar)
+            tally.add(result)
+            if result.state is ItemState.NOT_ATTEMPTED:
+                # not done: shrink the bar instead of counting it (defect 7)
+                total = progress.tasks[0].total or 0
+                progress.update(bar, total=max(total - 1, 0))
+            else:
+                progress.advance(bar)
             if settings.json:
                 emit_json(item_record(result))
 
-        report = await dji.fleet.apply(
+        return await dji.fleet.apply(
             plan,
             journal=journal,
-            resume=resume,
+            resume=run.resume,
             concurrency=settings.concurrency,
             progress=on_result,
             stop=interrupts.stop,
         )
-        progress.update(bar, total=report.accounted + report.already_done)
-    return report
 
 
 # -- the simulator ----------------------------------------------------------------------------

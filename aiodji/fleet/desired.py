@@ -33,6 +33,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -41,7 +42,7 @@ from aiodji.redact import masked_repr
 
 from .selection import ALL, Selection
 
-__all__ = ["CreateSpec", "Desired", "StateRule"]
+__all__ = ["CreateSpec", "Desired", "StateRule", "check_push_url"]
 
 _RULE_KEYS = frozenset({"projects", "devices", "cameras", "names", "enabled"})
 _CREATE_KEYS = frozenset(
@@ -70,6 +71,25 @@ class CreateSpec:
     schema: str = "rtmp"
     schema_option: Mapping[str, Any] | None = attrs.field(default=None, repr=False)
     enabled: bool | None = None
+
+    def __attrs_post_init__(self) -> None:
+        # checked when the file or option is read, not at apply (issue 14, defect 4)
+        if self.schema == "rtmp":
+            check_push_url(self.url or (self.schema_option or {}).get("url"), self.name)
+
+
+def check_push_url(url: object, name: str = "") -> None:
+    """An RTMP push target: ``rtmp://host/app/stream`` (or rtmps://)."""
+    where = f"{name!r}: " if name else ""
+    if not isinstance(url, str) or not url.strip():
+        raise InvalidArgumentError(f"{where}an rtmp converter needs url = 'rtmp://...'")
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("rtmp", "rtmps") or not parts.hostname:
+        # no echo of the URL: its path is a stream key
+        raise InvalidArgumentError(
+            f"{where}the push URL must look like rtmp://host/app/stream (got scheme "
+            f"{parts.scheme or 'none'!r})"
+        )
 
 
 @attrs.frozen
@@ -174,6 +194,19 @@ def _create(table: Mapping[str, Any], i: int) -> CreateSpec:
         raise InvalidArgumentError(f"{where}: an rtmp converter needs url = 'rtmp://...'")
     if enabled is not None and not isinstance(enabled, bool):
         raise InvalidArgumentError(f"{where}: enabled must be true or false")
+    try:
+        return _spec(text, url, schema, option, enabled)
+    except InvalidArgumentError as exc:
+        raise InvalidArgumentError(f"{where}: {exc}") from None
+
+
+def _spec(
+    text: dict[str, str],
+    url: str | None,
+    schema: str,
+    option: Mapping[str, Any] | None,
+    enabled: bool | None,
+) -> CreateSpec:
     return CreateSpec(
         project=text["project"],
         name=text["name"],

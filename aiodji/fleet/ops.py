@@ -64,6 +64,8 @@ class Fleet:
     def __init__(self, client: Client, *, converter_limit: int | None = None) -> None:
         self._client = client
         self.converter_limit = converter_limit
+        # project uuid → its converter listing, for the re-checks of one resumed apply
+        self._snapshots: dict[str, asyncio.Future[Sequence[Converter]]] = {}
 
     def __repr__(self) -> str:
         return f"<Fleet of {self._client!r}>"
@@ -147,7 +149,9 @@ class Fleet:
         report = FleetReport(total=len(plan.changes) + len(plan.skipped))
         todo = [c for c in plan.changes if previous.get(c.key) is not ItemState.SUCCEEDED]
         report.already_done = len(plan.changes) - len(todo)
-        recheck = {c.key for c in todo if c.key in previous}
+        # only an `unknown` change may have reached the server; not_attempted/failed ones did not
+        recheck = {c.key for c in todo if previous.get(c.key) is ItemState.UNKNOWN}
+        self._snapshots = {}
         book = Journal(journal) if journal is not None else None
 
         def record(result: ItemResult[Change, Any]) -> None:
@@ -182,6 +186,9 @@ class Fleet:
             report.seconds = asyncio.get_running_loop().time() - started
             if book is not None:
                 book.close()
+            for listing in self._snapshots.values():
+                listing.cancel()
+            self._snapshots = {}
         return report
 
     async def _run_phase(
@@ -224,7 +231,7 @@ class Fleet:
             return None
         enabled = change.kind is ChangeKind.ENABLE
         if recheck:  # the last run may have applied it: ask the server before writing
-            current = await self._find(change.project_uuid, converter_id=change.converter_id)
+            current = await self._snapshot(change.project_uuid, change.converter_id)
             if current is not None and bool(current.auto_push_stream) is enabled:
                 return None
         await converters.set_enabled(change.converter_id, enabled)
@@ -236,7 +243,7 @@ class Fleet:
         spec = change.spec
         assert spec is not None
         converters = self._client.project(change.project_uuid).converters
-        created = await self._find(change.project_uuid, name=spec.name) if recheck else None
+        created = await self._snapshot(change.project_uuid, name=spec.name) if recheck else None
         attempt = 0
         while created is None:
             attempt += 1
@@ -261,6 +268,30 @@ class Fleet:
             await converters.set_enabled(created.converter_id, True)
             created = attrs.evolve(created, auto_push_stream=True)
         return created
+
+    async def _snapshot(
+        self, project_uuid: str, converter_id: str | None = None, *, name: str | None = None
+    ) -> Converter | None:
+        """A re-check against one listing per project per apply (shared by every re-checked
+        change of that project), not one listing per change (issue 14, defect 3)."""
+        listing = self._snapshots.get(project_uuid)
+        if listing is None:
+            listing = asyncio.ensure_future(self._list_once(project_uuid))
+            self._snapshots[project_uuid] = listing
+        try:
+            found = await asyncio.shield(listing)
+        except DJIError:
+            self._snapshots.pop(project_uuid, None)  # a failed listing is not kept
+            raise
+        for c in found:
+            if (name is not None and c.converter_name == name) or (
+                converter_id is not None and c.converter_id == converter_id
+            ):
+                return c
+        return None
+
+    async def _list_once(self, project_uuid: str) -> Sequence[Converter]:
+        return list(await self._client.project(project_uuid).converters.list())
 
     async def _find(
         self, project_uuid: str, *, name: str | None = None, converter_id: str | None = None

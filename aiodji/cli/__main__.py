@@ -1,0 +1,5 @@
+"""``python -m aiodji.cli``: the same as the ``aiodji`` command."""
+
+from aiodji.cli import main
+
+main()

@@ -1,0 +1,122 @@
+"""Listing output: ``-o table|json|jsonl|csv|tsv|auto`` over rows of plain dicts.
+
+Machine formats carry the raw values (ids whole, epochs as numbers); only ``table`` shortens:
+it never wraps a cell (ids stay greppable) and truncates with ``…`` unless ``--wide``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TextIO
+
+import click
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+__all__ = [
+    "FORMATS",
+    "choose_columns",
+    "format_cell",
+    "render_rows",
+    "resolve_format",
+]
+
+FORMATS = ("auto", "table", "json", "jsonl", "csv", "tsv")
+# Columns holding times: shown as UTC in tables (FlightHub 2 mixes epoch seconds and ms).
+TIME_SUFFIXES = ("_at", "_time", "_ts")
+
+
+def resolve_format(fmt: str, *, isatty: bool) -> str:
+    """``auto``: a table for a person at a terminal, JSON lines for a pipe or a file."""
+    if fmt == "auto":
+        return "table" if isatty else "jsonl"
+    return fmt
+
+
+def choose_columns(available: Sequence[str], wanted: Sequence[str] | None) -> list[str]:
+    """``--columns a,b``: those, in that order; an unknown name is a usage error."""
+    if not wanted:
+        return list(available)
+    unknown = [c for c in wanted if c not in available]
+    if unknown:
+        raise click.UsageError(
+            f"unknown column {', '.join(unknown)}: choose from {', '.join(available)}"
+        )
+    return list(wanted)
+
+
+def format_cell(column: str, value: Any) -> str:
+    """A table cell: times as UTC, None as blank, booleans as yes/no."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if column.endswith(TIME_SUFFIXES) and isinstance(value, int | float) and value > 0:
+        seconds = value / 1000 if value > 1e11 else value  # epoch ms or s
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds))
+    if isinstance(value, list | tuple):
+        return ",".join(format_cell("", v) for v in value)
+    if isinstance(value, dict):
+        return orjson.dumps(value).decode()
+    return str(value)
+
+
+def _table(title: str, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    cells = [[format_cell(c, row.get(c)) for c in columns] for row in rows]
+    for i, column in enumerate(columns):
+        # ids are never shortened (copy, grep); other cells end in … when space is short
+        whole = max((len(r[i]) for r in cells), default=0) if is_id_column(column) else None
+        table.add_column(column, overflow="ellipsis", no_wrap=True, min_width=whole)
+    for row_cells in cells:
+        table.add_row(*row_cells)
+    return table
+
+
+def is_id_column(column: str) -> bool:
+    return column in ("uuid", "id") or column.endswith(("_id", "_uuid"))
+
+
+def render_rows(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    *,
+    fmt: str,
+    kind: str,
+    title: str = "",
+    wide: bool = False,
+    out: TextIO | None = None,
+) -> None:
+    """Write ``rows`` (only ``columns``) in format ``fmt`` (already resolved, not auto)."""
+    out = out or sys.stdout
+    if fmt == "table":
+        console = Console(file=out, soft_wrap=wide, width=100_000 if wide else None)
+        console.print(_table(title, columns, rows))
+    elif fmt == "json":
+        picked = [{c: row.get(c) for c in columns} for row in rows]
+        out.write(orjson.dumps(picked, default=str, option=orjson.OPT_INDENT_2).decode() + "\n")
+    elif fmt == "jsonl":
+        for row in rows:
+            record = {"type": kind, **{c: row.get(c) for c in columns}}
+            out.write(orjson.dumps(record, default=str).decode() + "\n")
+    elif fmt in ("csv", "tsv"):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if row.get(c) is None else _plain(row.get(c)) for c in columns])
+        out.write(buffer.getvalue())
+    else:  # pragma: no cover - click.Choice keeps others out
+        raise click.UsageError(f"unknown output format {fmt!r}")
+    out.flush()
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, list | tuple | dict):
+        return orjson.dumps(value, default=str).decode()
+    return str(value)

@@ -1,0 +1,215 @@
+"""Call any operation of :mod:`aiodji.operations` by name, with arguments checked against a
+JSON Schema derived from its SDK method's signature — what ``aiodji call``, ``aiodji schema``,
+the generated CLI commands and the MCP server share.
+
+The schema comes from the method, not from a second hand-written table: a new SDK argument shows
+up everywhere at once. ``project_uuid`` is not an argument here: callers scope the Client.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import inspect
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+import orjson
+
+from aiodji.errors import InvalidArgumentError
+from aiodji.operations import OPERATIONS, Operation, operation
+from aiodji.serde import structure, unstructure
+
+__all__ = [
+    "NotInThisSDK",
+    "argument_schema",
+    "call_operation",
+    "coerce_arguments",
+    "find_operation",
+    "sdk_callable",
+]
+
+SKIPPED_PARAMETERS = frozenset({"self", "project_uuid"})
+
+
+class NotInThisSDK(InvalidArgumentError):
+    """The operation is in the table but this SDK version has no method for it."""
+
+
+def find_operation(name: str) -> Operation:
+    """An operation by name (``converters.create``; ``converters-create`` works too)."""
+    try:
+        return operation(name.replace("-", "_"))
+    except KeyError:
+        close = [op.name for op in OPERATIONS if name.split(".")[-1] in op.name][:5]
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise InvalidArgumentError(f"unknown operation {name!r}{hint}") from None
+
+
+def sdk_callable(client: Any, op: Operation) -> Callable[..., Any]:
+    """The bound SDK method for ``op`` on ``client`` (a Client or the Client class's view)."""
+    target = client
+    for part in op.sdk_method.split("."):
+        target = getattr(target, part, None)
+        if target is None:
+            raise NotInThisSDK(f"{op.name}: this aiodji has no {op.sdk_method}()")
+    return typing.cast(Callable[..., Any], target)
+
+
+def _parameters(method: Callable[..., Any]) -> list[tuple[inspect.Parameter, Any]]:
+    try:
+        hints = typing.get_type_hints(method)
+    except (NameError, TypeError):
+        hints = {}
+    return [
+        (p, hints.get(p.name, Any))
+        for p in inspect.signature(method).parameters.values()
+        if p.name not in SKIPPED_PARAMETERS and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+
+
+def type_schema(hint: Any) -> dict[str, Any]:
+    """A JSON Schema for a Python annotation (enough for a tool caller; unknowns are open)."""
+    origin = typing.get_origin(hint)
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if origin in (typing.Union, types.UnionType):
+        if len(args) == 1:
+            return type_schema(args[0])
+        return {"anyOf": [type_schema(a) for a in args]}
+    if origin is typing.Literal:
+        return {"enum": list(typing.get_args(hint))}
+    if hint is bool:
+        return {"type": "boolean"}
+    if hint is int:
+        return {"type": "integer"}
+    if hint is float:
+        return {"type": "number"}
+    if hint is str:
+        return {"type": "string"}
+    if hint is datetime.datetime:
+        return {"type": "string", "format": "date-time"}
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return {"type": "string", "enum": [str(m.value) for m in hint]}
+    if isinstance(hint, type) and attrs.has(hint):
+        return {"type": "object", "description": hint.__name__}
+    if origin is not None and isinstance(origin, type):
+        if issubclass(origin, Mapping):
+            return {"type": "object"}
+        if issubclass(origin, Sequence) and not issubclass(origin, str):
+            return {"type": "array", "items": type_schema(args[0]) if args else {}}
+    return {}
+
+
+def argument_schema(op: Operation, client: Any = None) -> dict[str, Any]:
+    """The JSON Schema of ``op``'s arguments (an object; ``required`` = no default)."""
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    try:
+        params = _parameters(sdk_callable(client if client is not None else _Probe(), op))
+    except NotInThisSDK:
+        params = []
+        for name in op.path_params:
+            properties[name] = {"type": "string"}
+            required.append(name)
+    for param, hint in params:
+        schema = type_schema(hint)
+        if param.default is not param.empty and param.default is not None:
+            default = unstructure(param.default)
+            if isinstance(default, str | int | float | bool):
+                schema["default"] = default
+        properties[param.name] = schema
+        if param.default is param.empty:
+            required.append(param.name)
+    return {
+        "type": "object",
+        "title": op.name,
+        "description": f"{op.summary} ({op.method} {op.full_path}; risk: {op.risk})",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+def _probe_client() -> Any:
+    from aiodji.client import Client
+
+    return Client(token="schema-probe", base_url="http://127.0.0.1:9")
+
+
+class _Probe:
+    """A lazily built Client used only to read method signatures (never sends anything)."""
+
+    _client: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if _Probe._client is None:
+            _Probe._client = _probe_client()
+        return getattr(_Probe._client, name)
+
+
+def _coerce(name: str, schema: Mapping[str, Any], value: Any) -> Any:
+    """A command-line string to the schema's type; JSON values pass through."""
+    if not isinstance(value, str):
+        return value
+    kind = schema.get("type")
+    try:
+        if kind == "integer":
+            return int(value)
+        if kind == "number":
+            return float(value)
+        if kind == "boolean":
+            if value.lower() in ("true", "1", "yes", "on"):
+                return True
+            if value.lower() in ("false", "0", "no", "off"):
+                return False
+            raise ValueError(value)
+        if kind in ("object", "array") or "anyOf" in schema:
+            if value[:1] in ("{", "["):
+                return orjson.loads(value)
+            if kind == "array":
+                return [v for v in value.split(",") if v]
+    except (ValueError, orjson.JSONDecodeError):
+        raise InvalidArgumentError(f"{name}: {value!r} is not a valid {kind}") from None
+    return value
+
+
+def coerce_arguments(op: Operation, raw: Mapping[str, Any], client: Any = None) -> dict[str, Any]:
+    """Check names and required arguments, convert strings; a mistake is InvalidArgumentError."""
+    schema = argument_schema(op, client)
+    props: dict[str, Any] = schema["properties"]
+    unknown = sorted(set(raw) - set(props))
+    if unknown:
+        raise InvalidArgumentError(
+            f"{op.name}: unknown argument {', '.join(unknown)} "
+            f"(arguments: {', '.join(props) or 'none'})"
+        )
+    missing = [name for name in schema["required"] if name not in raw]
+    if missing:
+        raise InvalidArgumentError(f"{op.name}: missing argument {', '.join(missing)}")
+    return {name: _coerce(name, props[name], value) for name, value in raw.items()}
+
+
+async def call_operation(client: Any, op: Operation, arguments: Mapping[str, Any]) -> Any:
+    """Call ``op`` through the SDK and return the result as JSON-ready data."""
+    method = sdk_callable(client, op)
+    hints = dict(_parameters(method))
+    kwargs: dict[str, Any] = {}
+    for name, value in coerce_arguments(op, arguments, client).items():
+        hint = next((h for p, h in hints.items() if p.name == name), Any)
+        kwargs[name] = _structured(hint, value)
+    result = method(**kwargs)
+    if inspect.isawaitable(result):
+        result = await result
+    return unstructure(result)
+
+
+def _structured(hint: Any, value: Any) -> Any:
+    """An attrs model argument given as a JSON object is built into the model."""
+    candidates = [hint, *typing.get_args(hint)]
+    for candidate in candidates:
+        if isinstance(candidate, type) and attrs.has(candidate) and isinstance(value, Mapping):
+            return structure(value, candidate)
+    return value
