@@ -66,3 +66,39 @@ async def test_resume_with_nothing_unknown_lists_nothing(tmp_path: Path) -> None
         report = await dji.fleet.apply(plan, resume=journal)
         assert report.ok and sim.stats.count(*LIST) == lists_before
         assert sim.stats.count(*PUT) == len(plan.changes)
+
+
+async def test_resumed_failed_create_is_rechecked_not_sent_twice(tmp_path: Path) -> None:
+    """A create applied by the server whose reply was lost, and whose look-up by name failed
+    too, ends ``failed``; the resume finds it by name instead of creating it again."""
+    async with Simulator(projects=1, docks_per_project=1, converters_per_project=0) as sim:
+        project = next(iter(sim.state.projects))
+        pair = sim.state.device_pairs(project)[0]
+        desired = Desired.from_dict(
+            {
+                "create": [
+                    {
+                        "project": project,
+                        "name": "cam-1",
+                        "sn": pair.drone.sn,
+                        "camera_index": pair.drone.camera_list[0]["camera_index"],
+                        "url": "rtmp://media.example/live/cam-1",
+                        "enabled": True,
+                    }
+                ]
+            }
+        )
+        journal = tmp_path / "j.jsonl"
+        fast = aiodji.RetryPolicy(max_retries=1, backoff_base=0.001, backoff_max=0.002)
+        async with aiodji.Client(token=sim.token, base_url=sim.url, retry=fast) as dji:
+            plan = await dji.fleet.plan(desired)
+            sim.faults.paths = ("/live-stream/converter",)
+            sim.faults.reset_after_rate = 1.0  # applied, then the connection drops; lists too
+            first = await dji.fleet.apply(plan, journal=journal)
+            assert first.counts.get("failed") == 1
+            assert sim.state.create_counts["cam-1"] == 1
+            sim.faults.reset()
+            second = await dji.fleet.apply(plan, journal=journal, resume=journal)
+        assert second.ok, second.summary()
+        assert sim.state.create_counts["cam-1"] == 1
+        assert [c.converter_name for c in sim.state.converters.values()] == ["cam-1"]

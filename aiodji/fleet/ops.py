@@ -139,7 +139,8 @@ class Fleet:
         - ``journal``: a JSON-lines file that gets one record per change as its outcome is
           known (appended; the same file can be given as ``resume``).
         - ``resume``: a journal of an earlier run: changes it records as succeeded are skipped
-          (``already_done``); ``unknown`` ones are re-checked against the server first.
+          (``already_done``); ``unknown`` ones, and creates that ``failed``, are re-checked
+          against the server first.
         - ``stop``: set it to stop starting changes (the CLI's first Ctrl-C); in-flight ones
           finish, the rest end ``not_attempted``.
         - ``skipped (quota)`` changes end ``not_attempted`` with a :class:`QuotaExceeded` error.
@@ -149,8 +150,15 @@ class Fleet:
         report = FleetReport(total=len(plan.changes) + len(plan.skipped))
         todo = [c for c in plan.changes if previous.get(c.key) is not ItemState.SUCCEEDED]
         report.already_done = len(plan.changes) - len(todo)
-        # only an `unknown` change may have reached the server; not_attempted/failed ones did not
-        recheck = {c.key for c in todo if previous.get(c.key) is ItemState.UNKNOWN}
+        # An `unknown` change may have reached the server. So may a `failed` create: its first
+        # try can have been applied before the reply was lost and the look-up by name failed
+        # too; creating it again blind would be a second create (PUT/DELETE are idempotent).
+        recheck = {
+            c.key
+            for c in todo
+            if previous.get(c.key) is ItemState.UNKNOWN
+            or (c.kind is ChangeKind.CREATE and previous.get(c.key) is ItemState.FAILED)
+        }
         self._snapshots = {}
         book = Journal(journal) if journal is not None else None
 
