@@ -23,6 +23,8 @@ demo: $(STAMP)
 test: lint typecheck pytest
 
 pytest: $(STAMP)
+	command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || ! command -v apt-get >/dev/null \
+		|| { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
