@@ -15,13 +15,17 @@ from tests._servers import unused_port
 
 
 class RedisServer:
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, persist_dir: str | None = None) -> None:
+        self.persist_dir = persist_dir  # for restart tests: an append-only file there
         self.port = port or unused_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         exe = shutil.which("redis-server") or "/usr/bin/redis-server"
+        persist = ["--appendonly", "no"]
+        if self.persist_dir:
+            persist = ["--appendonly", "yes", "--appendfsync", "always", "--dir", self.persist_dir]
         self._proc = subprocess.Popen(
             [
                 exe,
@@ -31,8 +35,7 @@ class RedisServer:
                 "127.0.0.1",
                 "--save",
                 "",
-                "--appendonly",
-                "no",
+                *persist,
                 "--protected-mode",
                 "yes",
             ],

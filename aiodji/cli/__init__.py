@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import click
 
+from . import scale
 from ._common import Settings
 from .commands import converters, devices, doctor, projects, sim
 
@@ -66,6 +67,8 @@ cli.add_command(projects)
 cli.add_command(devices)
 cli.add_command(converters)
 cli.add_command(sim)
+cli.add_command(scale.worker)
+cli.add_command(scale.runs)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

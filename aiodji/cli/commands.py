@@ -298,11 +298,23 @@ def converters_delete(
     help="Desired-state TOML file (see the README).",
 )
 @_run_options
+@click.option("--queue", help="Redis URL: run on `aiodji worker`s (aiodji[scale]).")
+@click.option("--no-wait", is_flag=True, help="With --queue: enqueue and return at once.")
 @pass_settings
 def converters_apply(
-    settings: Settings, path: Path, dry_run: bool, journal: Path | None, resume: Path | None
+    settings: Settings,
+    path: Path,
+    dry_run: bool,
+    journal: Path | None,
+    resume: Path | None,
+    queue: str | None = None,
+    no_wait: bool = False,
 ) -> None:
     """Bring converters to the state a desired-state file describes (only what differs)."""
+    if queue and not dry_run:
+        from .scale import apply_on_queue
+
+        return apply_on_queue(settings, path, queue, wait=not no_wait)
     try:
         desired = Desired.from_toml(path)
     except aiodji.InvalidArgumentError as exc:
