@@ -24,7 +24,7 @@ from aiodji.config import (
     timeouts_from,
 )
 from aiodji.errors import InvalidArgumentError, ResponseValidationError
-from aiodji.limiter import Limiter
+from aiodji.limiter import Limiter, LimiterStats
 from aiodji.resources import (
     Annotations,
     Converters,
@@ -167,6 +167,12 @@ class Client:
     def limiter(self) -> Limiter:
         """The Client-wide limiter shared by every view (``.rate``, ``.stats``)."""
         return self._transport.limiter
+
+    @property
+    def limiter_stats(self) -> LimiterStats:
+        """A read-only snapshot of the rate control: mode, rate, ceiling, in flight, queued,
+        pauses, 429 / congestion events, queue wait (for the CLI, logs and metrics)."""
+        return self._transport.limiter.stats
 
     def project(self, project_uuid: str) -> Client:
         """A view scoped to one project: sends ``X-Project-Uuid``; same pool and limiter."""

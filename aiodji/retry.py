@@ -15,12 +15,17 @@ import time
 
 from attrs import frozen
 
+from aiodji.ratecontrol import RateSignal
+
 __all__ = [
     "IDEMPOTENT_METHODS",
+    "MAX_RATE_LIMIT_WAITS",
+    "Decision",
     "Failure",
     "RetryBudget",
     "RetryPolicy",
     "backoff",
+    "decide",
     "parse_retry_after",
     "retry_delay",
     "should_retry",
@@ -31,6 +36,16 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Business codes documented as transient (API.md decision 2).
 TRANSIENT_CODES = frozenset({210318, 210500, 210504})
 RATE_LIMIT_CODE = 210429
+
+# 429s do not consume the normal retries: the call waits, then goes again, up to this many
+# times. max_retries=0 still means "no retry at all": the first 429 raises.
+MAX_RATE_LIMIT_WAITS = 10
+# A rate-limited reply without Retry-After that was only noise: retry soon (doubling per wait);
+# the rate gate, not this delay, is what slows a congested Client down.
+NOISE_RETRY_BASE = 0.05
+# The longest Client-wide pause at saturation, whatever Retry-After says (the retry of the
+# refused request itself waits the whole Retry-After).
+MAX_CLIENT_PAUSE = 1.0
 
 
 class Failure(enum.Enum):
@@ -143,3 +158,70 @@ class RetryBudget:
             self.tokens -= 1.0
             return True
         return False
+
+
+@frozen
+class Decision:
+    """What to do after one failed attempt.
+
+    ``retry``: go again after ``delay`` seconds. ``pause``: hold the whole Client that long
+    first (only at saturation). ``spends``: the retry counts against ``max_retries`` and the
+    retry budget (a rate-limit wait counts against ``MAX_RATE_LIMIT_WAITS`` instead).
+    """
+
+    retry: bool
+    delay: float = 0.0
+    pause: float = 0.0
+    spends: bool = False
+
+
+GIVE_UP = Decision(retry=False)
+
+
+def decide(
+    method: str,
+    failure: Failure,
+    policy: RetryPolicy,
+    *,
+    retries: int,
+    waits: int,
+    budget_left: bool,
+    retryable: bool = True,
+    status: int | None = None,
+    code: int | None = None,
+    rate_limited: bool = False,
+    retry_after: float | None = None,
+    signal: RateSignal | None = None,
+    rng: random.Random | None = None,
+) -> Decision:
+    """The whole per-failure decision: retry or not, Client-wide pause or not, and the delay.
+
+    ``retries``/``waits``: normal retries and rate-limit waits already made by this call.
+    A rate-limited reply (429 / 210429; ``signal`` is the controller's reading of it) is retried
+    for any method after its own ``Retry-After`` (never waiting beyond ``retry_after_max``: then
+    the error comes at once). Only a saturation signal pauses the Client, for at most
+    ``MAX_CLIENT_PAUSE`` and never longer than the server asked.
+    """
+    if rate_limited:
+        too_long = retry_after is not None and retry_after > policy.retry_after_max
+        if policy.max_retries <= 0 or waits >= MAX_RATE_LIMIT_WAITS or too_long:
+            return GIVE_UP
+        if retry_after is not None:
+            delay = retry_after
+        elif signal is None or signal is RateSignal.NOISE:
+            delay = min(policy.backoff_max, NOISE_RETRY_BASE * 2.0**waits)
+            delay *= 1.0 - (rng or random).random() * 0.25
+        else:
+            delay = backoff(waits, policy, rng)
+        pause = 0.0
+        if signal is RateSignal.SATURATION:
+            pause = min(delay, MAX_CLIENT_PAUSE)
+        return Decision(retry=True, delay=delay, pause=pause)
+    if (
+        not retryable
+        or retries >= policy.max_retries
+        or not budget_left
+        or not should_retry(method, failure, status=status, code=code)
+    ):
+        return GIVE_UP
+    return Decision(retry=True, delay=retry_delay(retries, policy, retry_after, rng), spends=True)

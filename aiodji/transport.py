@@ -35,15 +35,19 @@ from aiodji.errors import (
     ResponseTooLargeError,
 )
 from aiodji.limiter import Limiter
-from aiodji.retry import Failure, RetryBudget, RetryPolicy, backoff, retry_delay, should_retry
+from aiodji.ratecontrol import RateSignal
+from aiodji.retry import (
+    MAX_RATE_LIMIT_WAITS,
+    Decision,
+    Failure,
+    RetryBudget,
+    RetryPolicy,
+    decide,
+)
 
-__all__ = ["RawResponse", "Transport"]
+__all__ = ["MAX_RATE_LIMIT_WAITS", "RawResponse", "Transport"]
 
 log = logging.getLogger("aiodji")
-
-# 429s do not consume the normal retries: the whole Client waits, then the call goes again, up
-# to this many times. max_retries=0 still means "no retry at all": the first 429 raises.
-MAX_RATE_LIMIT_WAITS = 10
 
 
 @define(slots=True)  # not frozen: one per call on the hot path, frozen init costs ~2 µs
@@ -187,37 +191,15 @@ class Transport:
         self.budget.deposit()
         while True:
             attempt += 1
+            sent_at: float | None = None  # known once a reply arrived
             try:
-                status, resp_headers, raw = await self._attempt(
+                status, resp_headers, raw, sent_at = await self._attempt(
                     method, url, query, headers, body, options.timeouts
                 )
                 data = judge_reply(status, resp_headers, raw)
             except AttemptFailed as failed:
-                error, failure = failed.error, failed.failure
-                err_status: int | None = getattr(error, "status_code", None)
-                code: int | None = getattr(error, "code", None)
-                retry_after: float | None = None
-                if isinstance(error, RateLimitError):
-                    # The Client pauses for Retry-After, or the policy's backoff without one.
-                    # A hint beyond retry_after_max (an hour, a bogus 1e9) is not waited for,
-                    # by this call or the Client: the RateLimitError (.retry_after) comes at once.
-                    hint = error.retry_after
-                    too_long = hint is not None and hint > policy.retry_after_max
-                    pause = backoff(waits, policy, self._rng) if hint is None else hint
-                    self.limiter.on_rate_limited(0.0 if too_long else pause)
-                    retry_after = 0.0  # the limiter's pause is the wait
-                    waits += 1
-                    may_retry = (
-                        policy.max_retries > 0 and waits <= MAX_RATE_LIMIT_WAITS and not too_long
-                    )
-                else:
-                    may_retry = (
-                        failed.retryable
-                        and retries < policy.max_retries
-                        and should_retry(method, failure, status=err_status, code=code)
-                        and self.budget.try_spend()
-                    )
-                    retries += may_retry
+                error = failed.error
+                decision = self._decide(method, failed, policy, retries, waits, sent_at)
                 _stamp(error, method, path, request_id, attempt)
                 log.debug(
                     "%s %s failed (attempt %d, request_id=%s): %s%s",
@@ -226,13 +208,17 @@ class Transport:
                     attempt,
                     request_id,
                     type(error).__name__,
-                    ", retrying" if may_retry else "",
+                    ", retrying" if decision.retry else "",
                 )
-                if not may_retry:
+                if not decision.retry:
                     raise error from None
-                delay = retry_delay(retries - 1, policy, retry_after, self._rng)
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                if decision.spends:
+                    retries += 1
+                    self.budget.try_spend()
+                else:
+                    waits += 1
+                if decision.delay > 0:
+                    await asyncio.sleep(decision.delay)
                 continue
             self.limiter.on_success()
             elapsed = time.monotonic() - started
@@ -258,6 +244,42 @@ class Transport:
                 data=data,
             )
 
+    def _decide(
+        self,
+        method: str,
+        failed: AttemptFailed,
+        policy: RetryPolicy,
+        retries: int,
+        waits: int,
+        sent_at: float | None,
+    ) -> Decision:
+        """The one place a failure meets the limiter: feedback, then :func:`retry.decide`."""
+        error = failed.error
+        signal: RateSignal | None = None
+        retry_after: float | None = None
+        rate_limited = isinstance(error, RateLimitError)
+        if isinstance(error, RateLimitError):
+            retry_after = error.retry_after
+            signal = self.limiter.on_rate_limited(_now() if sent_at is None else sent_at)
+        decision = decide(
+            method,
+            failed.failure,
+            policy,
+            retries=retries,
+            waits=waits,
+            budget_left=self.budget.tokens >= 1.0,
+            retryable=failed.retryable,
+            status=getattr(error, "status_code", None),
+            code=getattr(error, "code", None),
+            rate_limited=rate_limited,
+            retry_after=retry_after,
+            signal=signal,
+            rng=self._rng,
+        )
+        if decision.pause > 0:
+            self.limiter.pause(decision.pause)
+        return decision
+
     async def _attempt(
         self,
         method: str,
@@ -266,10 +288,11 @@ class Transport:
         headers: dict[str, str],
         body: bytes | None,
         timeouts: Timeouts,
-    ) -> tuple[int, CIMultiDictProxy[str], bytes]:
+    ) -> tuple[int, CIMultiDictProxy[str], bytes, float]:
+        """One HTTP attempt: status, headers, body and the loop time the limiter admitted it."""
         session = self.session()
         timeout = _client_timeout(timeouts)
-        async with self.limiter:
+        async with self.limiter as sent_at:
             try:
                 async with (
                     asyncio.timeout(_attempt_deadline(timeouts)),
@@ -288,7 +311,7 @@ class Transport:
                         raw = await resp.read()  # the usual case, without another coroutine
                     else:
                         raw = await self._read_capped(resp, length)
-                    return resp.status, resp.headers, raw
+                    return resp.status, resp.headers, raw, sent_at
             except ResponseTooLargeError as exc:
                 raise AttemptFailed(exc, Failure.STATUS, retryable=False) from None
             except aiohttp.ConnectionTimeoutError:
@@ -356,6 +379,10 @@ def _client_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
 def _attempt_deadline(timeouts: Timeouts) -> float:
     """Seconds one attempt may take once admitted: ``total``, else ``connect + read``."""
     return timeouts.total if timeouts.total is not None else timeouts.connect + timeouts.read
+
+
+def _now() -> float:
+    return asyncio.get_running_loop().time()
 
 
 def _stamp(error: DJIError, method: str, path: str, request_id: str, attempts: int) -> None:

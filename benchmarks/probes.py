@@ -1,4 +1,4 @@
-"""Limiter accuracy, adaptive rate and scale probes, each in its own process.
+"""Limiter accuracy, rate control and scale probes, each in its own process.
 
 ``python -m benchmarks.probes KIND --url URL --token T --targets JSON [options]`` prints one
 JSON line. KIND is one of:
@@ -6,9 +6,9 @@ JSON line. KIND is one of:
 * ``limiter``: a gather of ``rate × seconds`` calls with ``rate_limit=RATE`` configured; the
   achieved rate after the first burst, and the most admissions in any 100 ms window against
   what GCRA allows there (``burst + rate × 0.1``).
-* ``adaptive``: no rate configured, against a simulator limiting at some rate; ``concurrency``
-  workers call for ``seconds``; the accepted rate over the whole run and after ``settle``
-  seconds, and the share of attempts answered "rate limited".
+* ``rate``: no rate configured, against a simulator with some rate-limit behaviour
+  (:mod:`benchmarks.ratecontrol`); ``concurrency`` workers call for ``seconds``; accepted
+  calls and rate-limited answers per 0.1 s.
 * ``bulk``: a bulk toggle of ``items`` converters; time and peak RSS growth over the run.
 * ``gather``: a gather of ``items`` calls with ``concurrency`` connections; time, timeouts,
   other errors and peak RSS growth.
@@ -70,18 +70,15 @@ async def limiter_accuracy(url: str, token: str, targets: Targets, rate: float, 
         }
 
 
-async def adaptive(  # type: ignore[no-untyped-def]
-    url: str,
-    token: str,
-    targets: Targets,
-    server_rate: float,
-    seconds: float,
-    settle: float,
-    c: int,
-):
+async def rate_run(url: str, token: str, targets: Targets, seconds: float, c: int):  # type: ignore[no-untyped-def]
+    """``c`` workers toggling converters for ``seconds``; accepted calls and rate-limited
+    answers per 0.1 s slot, and the limiter's final stats."""
+    slot = 0.1
     async with _client(url, token, max_connections=c) as dji:
         views = {p: dji.project(p).converters for p in {p for p, _ in targets}}
-        accepted: list[float] = []
+        n = int(seconds / slot) + 1
+        accepted = [0] * n
+        limited = [0] * n
         loop = asyncio.get_running_loop()
         start = loop.time()
         deadline = start + seconds
@@ -91,34 +88,26 @@ async def adaptive(  # type: ignore[no-untyped-def]
             while loop.time() < deadline:
                 project, cid = targets[next(counter) % len(targets)]
                 await views[project].set_enabled(cid, True)
-                accepted.append(loop.time() - start)
-
-        trace: list[tuple[float, float | None, float | None, int]] = []
+                accepted[min(n - 1, int((loop.time() - start) / slot))] += 1
 
         async def sample() -> None:
-            limiter = dji.limiter
+            seen = 0
             while loop.time() < deadline:
-                now = round(loop.time() - start, 2)
-                trace.append((now, limiter.rate, limiter.ceiling, limiter.stats.rate_limited))
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(slot)
+                now = dji.limiter_stats.rate_limited
+                limited[min(n - 1, int((loop.time() - start) / slot))] += now - seen
+                seen = now
 
         await asyncio.gather(sample(), *(worker() for _ in range(c)))
-        end = loop.time() - start
-        stats = dji.limiter.stats
-        steady = [t for t in accepted if t >= settle]
+        st = dji.limiter_stats
         return {
-            "server_rate": server_rate,
-            "seconds": end,
-            "accepted": len(accepted),
-            "overall_rate": len(accepted) / end,
-            "steady_rate": len(steady) / (end - settle),
-            "overall_pct": len(accepted) / end / server_rate * 100,
-            "steady_pct": len(steady) / (end - settle) / server_rate * 100,
-            "attempts": stats.admitted,
-            "rate_limited": stats.rate_limited,
-            "rate_limited_pct": stats.rate_limited / max(1, stats.admitted) * 100,
-            "final_rate": dji.limiter.rate,
-            "trace": trace,
+            "slot": slot,
+            "accepted": accepted,
+            "limited": limited,
+            "congestion_events": st.congestion_events,
+            "noise_events": st.noise_events,
+            "pauses": st.pauses,
+            "final_rate": st.rate,
         }
 
 
@@ -176,13 +165,12 @@ async def gather_scale(url: str, token: str, targets: Targets, items: int, c: in
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=("limiter", "adaptive", "bulk", "gather"))
+    parser.add_argument("kind", choices=("limiter", "rate", "bulk", "gather"))
     parser.add_argument("--url", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--targets", required=True)
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--settle", type=float, default=5.0)
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--uvloop", action="store_true")
@@ -193,8 +181,8 @@ def main() -> None:
     async def go() -> Any:
         if args.kind == "limiter":
             return await limiter_accuracy(*base, args.rate, args.seconds)
-        if args.kind == "adaptive":
-            return await adaptive(*base, args.rate, args.seconds, args.settle, args.concurrency)
+        if args.kind == "rate":
+            return await rate_run(*base, args.seconds, args.concurrency)
         if args.kind == "bulk":
             return await bulk_scale(*base, args.items, args.concurrency)
         return await gather_scale(*base, args.items, args.concurrency)

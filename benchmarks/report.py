@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks import ratecontrol
+
 
 def _range(fig: dict[str, float], fmt: str) -> str:
     if fig["min"] == fig["max"]:
@@ -62,19 +64,11 @@ def render(report: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "## Adaptive rate (no rate configured; simulator limiting, 429 + Retry-After)",
+        "## Rate control (issue 10: no rate configured unless shown; simulator on loopback)",
         "",
-        "| server limit | run s | accepted req/s (whole run) | after settling | "
-        "rate-limited answers | limiter's final rate |",
-        "|---:|---:|---:|---:|---:|---:|",
+        *ratecontrol.render(report.get("ratecontrol", []), report["limiter"]),
+        "",
     ]
-    for r in report["adaptive"]:
-        lines.append(
-            f"| {r['server_rate']:.0f} | {r['seconds']:.0f} | {r['overall_rate']:.1f} "
-            f"({r['overall_pct']:.0f} %) | {r['steady_rate']:.1f} ({r['steady_pct']:.0f} %) | "
-            f"{r['rate_limited']} of {r['attempts']} ({r['rate_limited_pct']:.1f} %) | "
-            f"{r['final_rate']:.1f} |"
-        )
     lines += ["", "## Scale", ""]
     if report["bulk_scale"]:
         lines += [

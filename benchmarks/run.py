@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from benchmarks import ratecontrol
 from benchmarks.common import summarize
 from benchmarks.loadgen import ASYNC_ON_AIOHTTP, CLIENTS
 from benchmarks.report import render
@@ -143,22 +144,8 @@ def main() -> None:
             if have_bulk
             else []
         )
-    print("adaptive rate", flush=True)
-    report["adaptive"] = []
-    for rate in (50, 200):
-        with sim_server(rate) as sim:
-            targets = orjson.dumps(sim.targets).decode()
-            report["adaptive"].append(
-                _probe(
-                    "adaptive",
-                    sim.url,
-                    sim.token,
-                    targets,
-                    rate=rate,
-                    seconds=12 if quick else 30,
-                    settle=4 if quick else 10,
-                )
-            )
+    print("rate control scenarios (issue 10)", flush=True)
+    report["ratecontrol"] = ratecontrol.scenarios(quick)
     print("scale: gather of 10,000 calls against the simulator", flush=True)
     with sim_server() as sim:
         targets = orjson.dumps(sim.targets).decode()

@@ -129,9 +129,10 @@ def fixed_server(prefer_nginx: bool = True) -> Iterator[FixedServer]:
 
 
 @contextlib.contextmanager
-def sim_server(rate_limit: float | None = None) -> Iterator[SimServer]:
-    """The simulator in its own process (rate limit off unless given)."""
-    argv = [sys.executable, "-m", "benchmarks.sim_server"]
+def sim_server(rate_limit: float | None = None, *flags: str) -> Iterator[SimServer]:
+    """The simulator in its own process (rate limit off unless given; ``flags`` for
+    :mod:`benchmarks.sim_server`)."""
+    argv = [sys.executable, "-m", "benchmarks.sim_server", *flags]
     if rate_limit is not None:
         argv += ["--rate-limit", str(rate_limit)]
     proc = subprocess.Popen(pinned(argv, "server"), stdout=subprocess.PIPE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import subprocess
@@ -450,6 +451,58 @@ async def test_rate_limit_http(session: aiohttp.ClientSession) -> None:
         for _ in range(5):
             _, body = await call(session, sim, "GET", f"{API}/project")
             assert body["code"] == 0
+
+
+async def test_rate_limit_retry_after_styles_noise_and_project_buckets(
+    session: aiohttp.ClientSession,
+) -> None:
+    async with Simulator(rate_limit=0.5, rate_burst=1, retry_after="date") as sim:
+        project = first_project(sim)
+
+        async def get(p: str | None = None) -> aiohttp.ClientResponse:
+            async with session.get(sim.url + f"{API}/project", headers=hdrs(sim, p)) as r:
+                await r.read()
+                return r
+
+        assert (await get()).status == 200
+        limited = await get()
+        assert limited.status == 429
+        assert limited.headers["Retry-After"].endswith("GMT")  # an HTTP-date
+        sim.retry_after = "none"
+        assert "Retry-After" not in (await get()).headers
+        # a schedule: a very low rate first, then none to speak of
+        sim.set_rate_limit(None, 1, schedule=[(0, 0.5), (0.05, 10_000)])
+        assert (await get()).status == 200
+        await asyncio.sleep(0.06)
+        assert [(await get()).status for _ in range(5)] == [200] * 5
+        # per-project buckets on top of the organization's
+        sim.set_rate_limit(None)
+        sim.set_project_rate_limit(0.5, 1)
+        assert (await get(project)).status == 200
+        assert (await get(project)).status == 429
+        assert (await get("other-project")).status == 200
+        sim.set_project_rate_limit(None)
+        # random noise, in both shapes
+        sim.faults.rate_limit_noise = 1.0
+        noisy = await get()
+        assert noisy.status == 429 and noisy.headers["Retry-After"] == "0"
+        sim.faults.rate_limit_noise_style = "business"
+        _, body = await call(session, sim, "GET", f"{API}/project")
+        assert body["code"] == 210429
+        assert sim.stats.faults["rate_limit_noise"] == 2
+        sim.faults.reset()
+        assert (await get()).status == 200
+
+
+def test_sim_cli_parses_the_rate_flags() -> None:
+    from aiodji.sim.__main__ import build_parser
+
+    args = build_parser().parse_args(
+        ["--rate-schedule", "0:40,6:200", "--noise-rate", "0.03", "--noise-style", "mixed"]
+    )
+    assert args.rate_schedule == [(0.0, 40.0), (6.0, 200.0)] and args.noise_style == "mixed"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--rate-schedule", "fast"])
 
 
 # ---- faults ---------------------------------------------------------------------------------

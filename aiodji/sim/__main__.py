@@ -21,6 +21,17 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def parse_schedule(value: str) -> list[tuple[float, float]]:
+    """``0:40,6:200`` → ``[(0.0, 40.0), (6.0, 200.0)]``."""
+    try:
+        steps = [tuple(float(x) for x in part.split(":")) for part in value.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a schedule: {value!r}") from None
+    if not steps or any(len(s) != 2 or s[1] <= 0 for s in steps):
+        raise argparse.ArgumentTypeError(f"not a schedule (T:R,...): {value!r}")
+    return [(s[0], s[1]) for s in steps]
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m aiodji.sim",
@@ -43,6 +54,41 @@ def build_parser() -> argparse.ArgumentParser:
         default="http",
         help="http: HTTP 429 + Retry-After; business: HTTP 200 with code 210429",
     )
+    p.add_argument(
+        "--rate-schedule",
+        type=parse_schedule,
+        default=None,
+        metavar="T:R,...",
+        help="the organization's rate over time, e.g. 0:40,6:200 (seconds:req/s)",
+    )
+    p.add_argument(
+        "--tenant-share",
+        type=float,
+        default=0.0,
+        help="share of the bucket another tenant consumes (0..1)",
+    )
+    p.add_argument(
+        "--project-rate-limit", type=float, default=None, help="req/s per project (default: off)"
+    )
+    p.add_argument("--project-rate-burst", type=float, default=None)
+    p.add_argument(
+        "--retry-after",
+        choices=("seconds", "none", "date"),
+        default="seconds",
+        help="429's Retry-After: whole seconds (default), absent, or an HTTP-date",
+    )
+    p.add_argument(
+        "--noise-rate",
+        type=float,
+        default=0.0,
+        help="probability of random rate-limit noise per request (0..1)",
+    )
+    p.add_argument(
+        "--noise-style",
+        choices=("http", "business", "mixed"),
+        default="http",
+        help="noise as HTTP 429 + Retry-After: 0, as HTTP 200 + code 210429, or both",
+    )
     p.add_argument("--http-errors", action="store_true", help="auth errors as HTTP 401/403/404")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--token", default=None, help="organization key to accept (default: generated)")
@@ -63,7 +109,14 @@ async def _serve(args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         http_errors=args.http_errors,
+        rate_schedule=args.rate_schedule,
+        tenant_share=args.tenant_share,
+        project_rate_limit=args.project_rate_limit,
+        project_rate_burst=args.project_rate_burst,
+        retry_after=args.retry_after,
     )
+    sim.faults.rate_limit_noise = args.noise_rate
+    sim.faults.rate_limit_noise_style = args.noise_style
     async with sim:
         st = sim.state
         print(f"FlightHub 2 simulator listening on {sim.url}", flush=True)

@@ -8,6 +8,9 @@ Route modules (``aiodji.sim.routes.*``) use :func:`ok`, :func:`fail`, :func:`rea
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import math
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -88,6 +91,17 @@ def ok(data: Any = None, *, message: str = "OK", omit_data: bool = False) -> web
     if not omit_data:
         env["data"] = data
     return _respond(orjson.dumps(env), 0)
+
+
+def retry_after_header(style: str, wait: float) -> dict[str, str]:
+    """``Retry-After`` for a 429 when a token frees up in ``wait`` seconds: whole seconds, at
+    least 1 (FlightHub 2 never says less), an HTTP-date, or none."""
+    if style == "none":
+        return {}
+    seconds = max(1, math.ceil(wait))
+    if style == "date":
+        return {"Retry-After": email.utils.formatdate(time.time() + seconds, usegmt=True)}
+    return {"Retry-After": str(seconds)}
 
 
 def fail(
@@ -281,15 +295,30 @@ def make_app(sim: Simulator) -> web.Application:
 
     @web.middleware
     async def ratelimit_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if limiter.rate is None or request.headers.get("X-User-Token") != sim.token:
+        if request.headers.get("X-User-Token") != sim.token:
             return await handler(request)
-        retry_after = limiter.acquire()
-        if not retry_after:
+        faults = sim.faults
+        if faults.rate_limit_noise and faults.rng.random() < faults.rate_limit_noise:
+            stats.faults["rate_limit_noise"] += 1
+            stats.rate_limited += 1
+            style = faults.rate_limit_noise_style
+            if style == "mixed":
+                style = faults.rng.choice(("http", "business"))
+            if style == "business":
+                return fail(CODE_RATE_LIMITED, "rate limited")
+            return fail(CODE_RATE_LIMITED, "rate limited", 429, {"Retry-After": "0"})
+        wait = limiter.acquire()
+        if not wait:
+            project = sim.project_limiter(request.headers.get("X-Project-Uuid", ""))
+            wait = project.acquire() if project is not None else 0.0
+        if not wait:
             return await handler(request)
         stats.rate_limited += 1
         if sim.rate_limit_style == "business":
             return fail(CODE_RATE_LIMITED, "rate limited")
-        return fail(CODE_RATE_LIMITED, "rate limited", 429, {"Retry-After": str(retry_after)})
+        return fail(
+            CODE_RATE_LIMITED, "rate limited", 429, retry_after_header(sim.retry_after, wait)
+        )
 
     def error(code: int, message: str) -> web.Response:
         status = _HTTP_FOR_CODE.get(code, 200) if sim.http_errors else 200

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 
@@ -57,6 +56,10 @@ class Faults:
     slow_seconds: float = 1.0
     business_error_rate: float = 0.0
     business_codes: tuple[int, ...] = (210318, 210500, 210504)
+    # random rate-limit noise (a gateway shedding load), independent of any token bucket:
+    # "http" answers HTTP 429 + Retry-After: 0, "business" HTTP 200 with code 210429
+    rate_limit_noise: float = 0.0
+    rate_limit_noise_style: str = "http"
     paths: tuple[str, ...] | None = attrs.field(default=None, converter=_paths)
     methods: frozenset[str] | None = attrs.field(default=None, converter=_methods)
     seed: int = 0
@@ -150,41 +153,110 @@ class SimStats:
 
 
 class RateLimiter:
-    """Token bucket: ``rate`` tokens/s, at most ``burst``. ``rate=None`` disables it."""
+    """Token bucket: ``rate`` tokens/s, at most ``burst``. ``rate=None`` disables it.
 
-    __slots__ = ("_last", "_tokens", "burst", "rate")
+    ``schedule``: ``[(seconds, rate), ...]`` from the moment it is configured (e.g.
+    ``[(0, 40), (6, 200)]``: 40 req/s, then 200 req/s from 6 s on); it replaces ``rate``.
+    ``tenant_share``: the part of the refill another tenant of the organization consumes (0.5:
+    this client gets half). ``clock``: seconds, monotonic (virtual-time tests pass their own).
+    """
 
-    def __init__(self, rate: float | None = None, burst: float | None = None) -> None:
-        self.rate: float | None = None
-        self.burst: float = 1.0
+    __slots__ = (
+        "_burst",
+        "_last",
+        "_rate",
+        "_start",
+        "_tokens",
+        "clock",
+        "schedule",
+        "tenant_share",
+    )
+
+    def __init__(
+        self,
+        rate: float | None = None,
+        burst: float | None = None,
+        *,
+        schedule: Sequence[tuple[float, float]] | None = None,
+        tenant_share: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.clock = clock
+        self._rate: float | None = None
+        self._burst: float | None = None
+        self.schedule: tuple[tuple[float, float], ...] = ()
+        self.tenant_share = 0.0
         self._tokens = 0.0
         self._last = 0.0
-        self.configure(rate, burst)
+        self._start = 0.0
+        self.configure(rate, burst, schedule=schedule, tenant_share=tenant_share)
 
-    def configure(self, rate: float | None, burst: float | None = None) -> None:
-        if rate is not None and rate <= 0:
+    def configure(
+        self,
+        rate: float | None,
+        burst: float | None = None,
+        *,
+        schedule: Sequence[tuple[float, float]] | None = None,
+        tenant_share: float | None = None,
+    ) -> None:
+        """Set the bucket (it restarts full; a schedule restarts at its first entry)."""
+        steps = tuple(sorted((float(t), float(r)) for t, r in schedule or ()))
+        if any(r <= 0 for _, r in steps) or (rate is not None and rate <= 0):
             raise ValueError("rate must be > 0 or None")
-        self.rate = rate
-        if rate is None:
-            return
-        self.burst = float(burst) if burst is not None else max(1.0, rate / 10)
-        if self.burst < 1:
+        if burst is not None and burst < 1:
             raise ValueError("burst must be >= 1")
-        self._tokens = self.burst
-        self._last = time.monotonic()
+        if tenant_share is not None:
+            if not 0.0 <= tenant_share < 1.0:
+                raise ValueError("tenant_share must be in [0, 1)")
+            self.tenant_share = tenant_share
+        self.schedule = steps
+        self._rate = steps[0][1] if steps else rate
+        self._burst = float(burst) if burst is not None else None
+        self.restart()
 
-    def acquire(self) -> int:
-        """Take one token. Returns 0 when admitted, else the Retry-After seconds (>= 1)."""
-        rate = self.rate
+    def restart(self) -> None:
+        """Full again; a schedule starts over."""
+        self._start = self._last = self.clock()
+        if self.schedule:
+            self._rate = self.schedule[0][1]
+        self._tokens = self.burst
+
+    @property
+    def rate(self) -> float | None:
+        """The bucket's rate now (the schedule's current step, if any)."""
+        return self.rate_at(self.clock())
+
+    @property
+    def burst(self) -> float:
+        if self._burst is not None:
+            return self._burst
+        return max(1.0, (self._rate or 0.0) / 10)
+
+    def rate_at(self, now: float) -> float | None:
+        if not self.schedule:
+            return self._rate
+        elapsed = now - self._start
+        current = self.schedule[0][1]
+        for at, rate in self.schedule:
+            if at <= elapsed:
+                current = rate
+        return current
+
+    def acquire(self, now: float | None = None) -> float:
+        """Take one token. Returns 0 when admitted, else seconds until a token would be free."""
+        now = self.clock() if now is None else now
+        rate = self.rate_at(now)
         if rate is None:
-            return 0
-        now = time.monotonic()
-        tokens = self._tokens + (now - self._last) * rate
-        if tokens > self.burst:
-            tokens = self.burst
+            return 0.0
+        self._rate = rate
+        fill = rate * (1.0 - self.tenant_share)
+        tokens = self._tokens + max(0.0, now - self._last) * fill
+        burst = self.burst
+        if tokens > burst:
+            tokens = burst
         self._last = now
         if tokens >= 1.0:
             self._tokens = tokens - 1.0
-            return 0
+            return 0.0
         self._tokens = tokens
-        return max(1, math.ceil((1.0 - tokens) / rate))
+        return (1.0 - tokens) / fill

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Literal
 
@@ -15,9 +16,10 @@ from .app import make_app
 from .faults import Faults, RateLimiter, SimStats
 from .state import SimState
 
-__all__ = ["RateLimitStyle", "Simulator", "make_token"]
+__all__ = ["RateLimitStyle", "RetryAfterStyle", "Simulator", "make_token"]
 
 RateLimitStyle = Literal["http", "business"]
+RetryAfterStyle = Literal["seconds", "none", "date"]
 _FAR_FUTURE = 4_102_444_800  # 2100-01-01
 
 
@@ -48,7 +50,14 @@ class Simulator:
 
     ``async with Simulator() as sim:`` then use ``sim.url`` / ``sim.token`` / ``sim.state``.
     Knobs that may change at runtime: ``sim.faults.*``, ``sim.set_rate_limit()``,
-    ``sim.rate_limit_style``, ``sim.http_errors``, ``sim.token``, ``sim.state.converter_limit``.
+    ``sim.set_project_rate_limit()``, ``sim.rate_limit_style``, ``sim.retry_after``,
+    ``sim.http_errors``, ``sim.token``, ``sim.state.converter_limit``.
+
+    Rate limits: one token bucket for the organization (``rate_limit``/``rate_burst``, or a
+    ``rate_schedule`` such as ``[(0, 40), (6, 200)]``; ``tenant_share`` of it consumed by another
+    tenant) and optionally one per project (``project_rate_limit``, keyed by X-Project-Uuid).
+    ``retry_after``: the 429's header as whole seconds (at least 1, as FlightHub 2), absent, or an
+    HTTP-date. Random rate-limit noise: ``faults.rate_limit_noise`` (probability per request).
     """
 
     def __init__(
@@ -69,6 +78,11 @@ class Simulator:
         http_errors: bool = False,
         state: SimState | None = None,
         shutdown_timeout: float = 1.0,
+        rate_schedule: Sequence[tuple[float, float]] | None = None,
+        tenant_share: float = 0.0,
+        project_rate_limit: float | None = None,
+        project_rate_burst: float | None = None,
+        retry_after: RetryAfterStyle = "seconds",
     ) -> None:
         if rate_limit_style not in ("http", "business"):
             raise ValueError("rate_limit_style must be 'http' or 'business'")
@@ -86,7 +100,15 @@ class Simulator:
         self.token: str = token if token is not None else make_token(self.state.org_uuid, seed=seed)
         self.faults: Faults = faults if faults is not None else Faults(seed=seed)
         self.stats: SimStats = SimStats()
-        self.limiter: RateLimiter = RateLimiter(rate_limit, rate_burst)
+        self.limiter: RateLimiter = RateLimiter(
+            rate_limit, rate_burst, schedule=rate_schedule, tenant_share=tenant_share
+        )
+        self.project_limiters: dict[str, RateLimiter] = {}
+        self._project_limit: tuple[float | None, float | None] = (None, None)
+        self.set_project_rate_limit(project_rate_limit, project_rate_burst)
+        if retry_after not in ("seconds", "none", "date"):
+            raise ValueError("retry_after must be 'seconds', 'none' or 'date'")
+        self.retry_after: RetryAfterStyle = retry_after
         self.rate_limit_style: RateLimitStyle = rate_limit_style
         self.http_errors: bool = http_errors
         self.host = host
@@ -111,13 +133,33 @@ class Simulator:
         burst: float | None = None,
         *,
         style: RateLimitStyle | None = None,
+        schedule: Sequence[tuple[float, float]] | None = None,
+        tenant_share: float | None = None,
     ) -> None:
-        """Change the token bucket (``rate=None`` turns it off); the bucket restarts full."""
-        self.limiter.configure(rate, burst)
+        """Change the organization's token bucket (``rate=None`` and no ``schedule`` turn it
+        off); the bucket restarts full, a schedule from its start."""
+        self.limiter.configure(rate, burst, schedule=schedule, tenant_share=tenant_share)
         if style is not None:
             if style not in ("http", "business"):
                 raise ValueError("style must be 'http' or 'business'")
             self.rate_limit_style = style
+
+    def set_project_rate_limit(self, rate: float | None, burst: float | None = None) -> None:
+        """A token bucket per project (X-Project-Uuid; org-level calls share the "" one), on
+        top of the organization's. ``rate=None`` turns it off."""
+        if rate is not None and rate <= 0:
+            raise ValueError("rate must be > 0 or None")
+        self._project_limit = (rate, burst)
+        self.project_limiters.clear()
+
+    def project_limiter(self, project_uuid: str) -> RateLimiter | None:
+        rate, burst = self._project_limit
+        if rate is None:
+            return None
+        limiter = self.project_limiters.get(project_uuid)
+        if limiter is None:
+            limiter = self.project_limiters[project_uuid] = RateLimiter(rate, burst)
+        return limiter
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
@@ -156,8 +198,7 @@ class Simulator:
         self.port = int(addr[1])
         host = self.host if ":" not in self.host else f"[{self.host}]"
         self._url = f"http://{host}:{self.port}"
-        if self.limiter.rate is not None:
-            self.limiter.configure(self.limiter.rate, self.limiter.burst)
+        self.limiter.restart()  # the bucket (and its schedule) start with the server
 
     async def close(self) -> None:
         runner, self._runner = self._runner, None
