@@ -9,6 +9,8 @@ import sys
 import pytest
 
 import aiodji
+from aiodji import ratecontrol
+from aiodji.ratecontrol import RateSignal
 from aiodji.scale import RedisLimiter, budget_key, redis_limiter
 from aiodji.scale.budget_key import organization_of
 from aiodji.sim import Simulator
@@ -50,22 +52,40 @@ async def test_reservations_are_fifo_across_processes(redis_server: RedisServer)
     assert a.redis_calls == b.redis_calls == 5
 
 
-async def test_a_429_pauses_every_process_and_old_ones_are_ignored(
-    redis_server: RedisServer,
-) -> None:
+async def test_a_pause_holds_every_process(redis_server: RedisServer) -> None:
     a = RedisLimiter(redis_server.url, "aiodji:budget:t2", 8)
     b = RedisLimiter(redis_server.url, "aiodji:budget:t2", 8)
     try:
-        for _ in range(50):
-            await a._shared_wait()
-        await asyncio.sleep(0.15)
-        a.on_rate_limited(2.0)
+        a.pause(2.0)
         await asyncio.gather(*a._tasks)
         assert await b._shared_wait() > 1.5  # b never saw the 429 itself
-        shared = await a._client().hgetall("aiodji:budget:t2")
-        assert float(shared[b"rate"]) > 1  # adaptive: a rate learnt from what was admitted
-        # a 429 of a request reserved before that pause says nothing new: ignored
-        assert await a._pause(keys=["aiodji:budget:t2"], args=[1_000_000, 1, "1"]) == 0
+    finally:
+        await a.aclose()
+        await b.aclose()
+
+
+async def test_congestion_in_one_process_sets_the_shared_rate(redis_server: RedisServer) -> None:
+    key = "aiodji:budget:t3"
+    a = RedisLimiter(redis_server.url, key, 8)
+    b = RedisLimiter(redis_server.url, key, 8)
+    loop = asyncio.get_running_loop()
+    try:
+        for _ in range(40):
+            assert await a._shared_wait() == 0  # discovery: no shared rate yet
+            a.on_success()
+        await asyncio.sleep(0.2)
+        # the ratecontrol judge: one 429 is noise, a few in the window are congestion
+        signals = [a.on_rate_limited(loop.time()) for _ in range(4)]
+        assert signals[0] is RateSignal.NOISE and signals[-1] is not RateSignal.NOISE
+        await asyncio.gather(*a._tasks)
+        shared = await a._redis.hgetall(key)
+        assert float(shared[b"ceiling"]) > 1  # from what the budget admitted
+        await b._shared_wait()
+        assert b.shared_rate is not None  # b follows the shared curve now
+        # an event of a request reserved before the last event: the same burst, ignored
+        event = a._script("event")
+        args = [1, ratecontrol.BETA, ratecontrol.CUBIC_C, ratecontrol.MIN_RATE, 10]
+        assert await event(keys=[key], args=args) == 0
     finally:
         await a.aclose()
         await b.aclose()
@@ -98,12 +118,14 @@ async def test_fail_closed_then_recover(
             assert isinstance(limiter, RedisLimiter)
             assert not limiter.redis_available
             assert limiter.rate == redis_limiter.FALLBACK_RATE
+            assert limiter.stats.mode == "fallback"
             assert sum("unreachable" in r.message for r in caplog.records) == 1
             assert sim.token not in caplog.text
             redis.start()
             try:
                 assert len(await dji.projects.list()) == 3
                 assert limiter.redis_available and limiter.rate is None
+                assert limiter.stats.mode == "shared"
             finally:
                 await limiter.aclose()
                 redis.stop()

@@ -1,36 +1,20 @@
--- Reserve one request slot on an organization's shared budget (atomic: one script).
--- KEYS[1]: the budget hash. ARGV: fixed rate (req/s, 0 = shared adaptive), burst.
--- Server time from TIME, so hosts' clocks never matter. Returns {wait_us, now_us, rate_milli}.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local fixed = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local st = redis.call('HMGET', KEYS[1], 'tat', 'rate', 'pause_until', 'ceiling', 'step_at')
-local tat = tonumber(st[1]) or 0
-local rate = tonumber(st[2])
-if fixed > 0 then rate = fixed end
-local pause_until = tonumber(st[3]) or 0
-local start = math.max(now, pause_until)
+-- Reserve one request on an organization's shared budget (one atomic script).
+-- KEYS[1]: the budget hash. ARGV: fixed rate (0 = adaptive), burst, CUBIC_C, MIN_RATE,
+-- HEADROOM. Server time (TIME): hosts' clocks never matter. FIFO: each call moves the
+-- theoretical arrival time on, so callers go in the order they reserved.
+-- Returns {wait_us, now_us, rate_milli (0: no rate gate)}.
+local now = server_now()
+local st = load(KEYS[1])
+local fixed, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local rate = fixed
+if fixed <= 0 then rate = shared_rate(st, now, tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])) end
 redis.call('HINCRBY', KEYS[1], 'admitted', 1)
 redis.call('HSETNX', KEYS[1], 'measure_from', now)
 redis.call('PEXPIRE', KEYS[1], 3600000)
-if not rate then
-  -- discovery: no rate learnt yet, only a pause holds requests back
-  return {start - now, now, 0}
-end
+local start = math.max(now, tonumber(st.pause_until) or 0)
+if not rate then return {start - now, now, 0} end
 local interval = 1000000 / rate
-tat = math.max(tat, start)
+local tat = math.max(tonumber(st.tat) or 0, start)
 local go = math.max(start, tat - (burst - 1) * interval)
 redis.call('HSET', KEYS[1], 'tat', tat + interval)
-if fixed == 0 and go > now then
-  -- demand pushes against the gate: grow 10 %/s until the first ceiling, probe 5 % a minute
-  local step_at = tonumber(st[5]) or 0
-  local ceiling = tonumber(st[4])
-  if not ceiling and now - step_at >= 1000000 then
-    redis.call('HSET', KEYS[1], 'rate', rate * 1.1, 'step_at', now)
-  elseif ceiling and now - step_at >= 60000000 then
-    redis.call('HSET', KEYS[1], 'ceiling', ceiling * 1.05, 'rate', ceiling * 1.05 * 0.95,
-      'step_at', now)
-  end
-end
 return {math.floor(go - now), now, math.floor(rate * 1000)}
