@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from redis.asyncio import Redis
 
@@ -245,3 +246,22 @@ async def test_redis_restart_mid_run_completes(tmp_path: Path) -> None:
     finally:
         pool.stop()
         redis.stop()
+
+
+async def test_cli_apply_on_queue_no_wait_json(redis_server: RedisServer, tmp_path: Path) -> None:
+    async with make_sim() as sim:
+        desired = tmp_path / "desired.toml"
+        desired.write_text('[[converters]]\nprojects = "all"\nenabled = false\n')
+        argv = [sys.executable, "-c", "from aiodji.cli import main; main()", "--json"]
+        argv += ["--base-url", sim.url, "converters", "apply", "-f", str(desired)]
+        argv += ["--queue", redis_server.url, "--no-wait"]
+        env = {**os.environ, "AIODJI_TOKEN": sim.token}
+        done = await asyncio.to_thread(
+            subprocess.run, argv, env=env, capture_output=True, timeout=30
+        )
+        assert done.returncode == 0, done.stderr
+        run = orjson.loads(done.stdout.splitlines()[0])
+        assert run["type"] == "run" and run["changes"] == 6 and run["shards"] == 3
+        assert sim.token.encode() not in done.stdout + done.stderr
+        async with Redis.from_url(redis_server.url) as redis:
+            assert (await RunStore(redis).meta(run["run_id"]))["total"] == "6"
