@@ -128,7 +128,7 @@ class Workers:
             [sys.executable, "-c", "from aiodji.cli import main; main()", *args],
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=None if os.environ.get("AIODJI_TEST_WORKER_LOGS") else subprocess.DEVNULL,
         )
         self.procs.append(proc)
         return proc

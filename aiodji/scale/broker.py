@@ -160,8 +160,11 @@ async def _apply(
                 if change.key not in reported:
                     record(ItemResult(change, ItemState.FAILED, error=exc))
         finally:
-            if pending:
-                await asyncio.gather(*pending)
+            while pending:  # every result written before the shard counts as done
+                errors = await asyncio.gather(*pending, return_exceptions=True)
+                failed = [e for e in errors if isinstance(e, BaseException)]
+                if failed:
+                    raise failed[0]
         await store.mark_done(shard.run_id, shard.shard_id)
 
 
@@ -184,8 +187,20 @@ async def run_worker(
     )
     await broker.startup()
     try:
-        await run_receiver_task(
-            broker, max_async_tasks=max_shards, ack_time=AcknowledgeType.WHEN_EXECUTED
-        )
+        while True:
+            try:
+                await run_receiver_task(
+                    broker, max_async_tasks=max_shards, ack_time=AcknowledgeType.WHEN_EXECUTED
+                )
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # our own stop (Ctrl-C)
+                # taskiq's receiver gave up (e.g. an ack failed while Redis restarted): the
+                # unacked shard is pending and will be claimed again; listen again
+                log.warning("the shard receiver stopped: starting it again")
+            except (RedisError, OSError) as exc:
+                log.warning("shard queue unreachable (%s): retrying", type(exc).__name__)
+            await asyncio.sleep(RECONNECT_SECONDS)
     finally:
         await broker.shutdown()

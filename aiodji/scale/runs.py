@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from redis.exceptions import RedisError
 
 from aiodji.fleet.journal import JOURNAL_VERSION
 
@@ -22,6 +23,7 @@ __all__ = ["RunStore", "new_run_id"]
 
 KEEP_SECONDS = 7 * 24 * 3600
 LEASE_SECONDS = 10.0  # a shard's lease; renewed every third of it while the shard runs
+PUBLISH_TRIES = 240  # half a second apart: two minutes of Redis away
 FINAL = frozenset({"succeeded", "failed", "not_attempted"})
 
 
@@ -54,8 +56,16 @@ class RunStore:
     async def publish(self, run_id: str, entry: dict[str, Any]) -> None:
         stream = self._key(run_id, "results")
         record = {"ts": round(time.time(), 3), **entry}
-        await self.redis.xadd(stream, {b"entry": orjson.dumps(record)})
-        await self.redis.expire(stream, KEEP_SECONDS)
+        for attempt in range(PUBLISH_TRIES):
+            try:
+                await self.redis.xadd(stream, {b"entry": orjson.dumps(record)})
+                await self.redis.expire(stream, KEEP_SECONDS)
+                return
+            except (RedisError, OSError):
+                # Redis restarting: the result must not be lost, wait for it
+                if attempt + 1 == PUBLISH_TRIES:
+                    raise
+                await asyncio.sleep(0.5)
 
     async def entries(self, run_id: str) -> list[dict[str, Any]]:
         rows = await self.redis.xrange(self._key(run_id, "results"))
