@@ -24,6 +24,8 @@ demo: $(STAMP)
 test: lint typecheck pytest
 
 pytest: $(STAMP)
+	command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || ! command -v apt-get >/dev/null \
+		|| { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
 	$(BIN)/python -m pytest -q
 
 # Every Python the package claims (requires-python >= 3.11): the full check on the oldest
@@ -63,13 +65,17 @@ $(BENCH_STAMP): pyproject.toml | $(STAMP)
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || ! command -v apt-get >/dev/null \
 		|| { apt-get update -qq && apt-get install -y -qq nginx >/dev/null; } \
 		|| echo "nginx not installed: the fixed-reply server falls back to aiohttp.web"
+	command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || ! command -v apt-get >/dev/null \
+		|| { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.scale
 
 bench-quick: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run --quick
+	$(BIN)/python -m benchmarks.scale --quick
 
 sim: $(STAMP)
 	$(BIN)/python -m aiodji.sim --port 8080

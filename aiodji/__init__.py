@@ -1,5 +1,7 @@
 """aiodji: the asyncio SDK and fleet tool for the DJI FlightHub 2 OpenAPI."""
 
+from typing import TYPE_CHECKING
+
 from aiodji import models
 from aiodji._logging import setup_from_env as _setup_logging
 from aiodji._version import __version__
@@ -28,6 +30,19 @@ from aiodji.retry import RetryPolicy
 
 _setup_logging()
 
+if TYPE_CHECKING:
+    from aiodji.scale.redis_limiter import RedisRateLimit
+
+
+def __getattr__(name: str) -> object:
+    # aiodji[scale] names, imported only when used (import aiodji never imports redis)
+    if name == "RedisRateLimit":
+        from aiodji.scale.redis_limiter import RedisRateLimit
+
+        return RedisRateLimit
+    raise AttributeError(f"module 'aiodji' has no attribute {name!r}")
+
+
 __all__ = [
     "APIBusinessError",
     "APIConnectionError",
@@ -49,6 +64,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
+    "RedisRateLimit",
     "ResponseTooLargeError",
     "ResponseValidationError",
     "RetryPolicy",

@@ -16,6 +16,7 @@ from aiodji.bulk import BulkOps
 from aiodji.config import (
     ClientConfig,
     ConfigError,
+    LimiterSource,
     RateLimit,
     Timeouts,
     check_call_settings,
@@ -81,7 +82,7 @@ class Client:
         timeout: float | Timeouts | None = None,
         max_retries: int | None = None,
         retry: RetryPolicy | None = None,
-        rate_limit: float | RateLimit | None = None,
+        rate_limit: float | RateLimit | LimiterSource | None = None,
         max_connections: int | None = None,
         session: aiohttp.ClientSession | None = None,
         ssl: ssl_module.SSLContext | bool | str | None = None,

@@ -7,7 +7,7 @@ import math
 import os
 import ssl as ssl_module
 from collections.abc import Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import urlsplit
 
 import attrs
@@ -15,6 +15,9 @@ from attrs import field, frozen
 
 from aiodji.errors import DJIError
 from aiodji.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from aiodji.limiter import Limiter
 
 __all__ = [
     "REGION_BASE_URLS",
@@ -64,6 +67,15 @@ class RateLimit:
     rate: float | None = None
     burst: int | None = None
     adaptive: bool = True
+
+
+class LimiterSource(Protocol):
+    """A ``rate_limit=`` that builds its own Limiter (e.g. ``aiodji.RedisRateLimit``)."""
+
+    @property
+    def rate(self) -> float | None: ...
+
+    def build_limiter(self, max_concurrency: int, token: str) -> Limiter: ...
 
 
 def _is_number(value: object) -> bool:
@@ -175,7 +187,7 @@ class ClientConfig:
     language: Language | None = None
     timeouts: Timeouts = field(factory=Timeouts)
     retry: RetryPolicy = field(factory=RetryPolicy)
-    rate_limit: RateLimit = field(factory=RateLimit)
+    rate_limit: RateLimit | LimiterSource = field(factory=RateLimit)
     max_connections: int = 64
     allow_insecure_http: bool = False
     max_response_bytes: int = 32 * 1024 * 1024
@@ -193,7 +205,7 @@ class ClientConfig:
         timeouts: Timeouts | float | None = None,
         retry: RetryPolicy | None = None,
         max_retries: int | None = None,
-        rate_limit: RateLimit | float | None = None,
+        rate_limit: RateLimit | LimiterSource | float | None = None,
         max_connections: int | None = None,
         allow_insecure_http: bool = False,
         max_response_bytes: int | None = None,
@@ -221,7 +233,9 @@ class ClientConfig:
         language = language_from(language or env.get("AIODJI_LANGUAGE") or None)
         if _is_number(rate_limit):
             rate_limit = RateLimit(rate=float(rate_limit))  # type: ignore[arg-type]
-        elif rate_limit is not None and not isinstance(rate_limit, RateLimit):
+        elif rate_limit is not None and not (
+            isinstance(rate_limit, RateLimit) or hasattr(rate_limit, "build_limiter")
+        ):
             raise ConfigError(f"rate_limit must be requests/s or RateLimit, got {rate_limit!r}")
         retry = retries_from(max_retries, retry or RetryPolicy())
         for name, count in (
@@ -239,7 +253,7 @@ class ClientConfig:
             language=language,
             timeouts=timeouts_from(timeouts, default=Timeouts()),
             retry=retry,
-            rate_limit=rate_limit or RateLimit(),
+            rate_limit=rate_limit or RateLimit(),  # type: ignore[arg-type]  # a number became RateLimit
             max_connections=max_connections or 64,
             allow_insecure_http=allow_insecure_http,
             max_response_bytes=max_response_bytes or 32 * 1024 * 1024,

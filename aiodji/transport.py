@@ -25,7 +25,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from aiodji._version import __version__
-from aiodji.config import API_PREFIX, ClientConfig, Timeouts
+from aiodji.config import API_PREFIX, ClientConfig, RateLimit, Timeouts
 from aiodji.envelope import AttemptFailed, judge_reply
 from aiodji.errors import (
     APIConnectionError,
@@ -125,9 +125,12 @@ class Transport:
     def limiter(self) -> Limiter:
         if self._limiter is None:
             rl = self.config.rate_limit
-            self._limiter = Limiter(
-                self.config.max_connections, rl.rate, rl.burst, adaptive=rl.adaptive
-            )
+            if isinstance(rl, RateLimit):
+                self._limiter = Limiter(
+                    self.config.max_connections, rl.rate, rl.burst, adaptive=rl.adaptive
+                )
+            else:  # a shared budget (aiodji.RedisRateLimit) builds its own
+                self._limiter = rl.build_limiter(self.config.max_connections, self.config.token)
         return self._limiter
 
     def session(self) -> aiohttp.ClientSession:
@@ -162,6 +165,9 @@ class Transport:
         session, self._session = self._session, None
         if session is not None and self._owns_session and not session.closed:
             await session.close()
+        aclose = getattr(self._limiter, "aclose", None)  # a shared budget's connections
+        if aclose is not None:
+            await aclose()
 
     # -- one call --------------------------------------------------------------------------
     async def send(

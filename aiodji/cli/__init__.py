@@ -105,8 +105,9 @@ def register() -> None:
     """Attach every command group (imported here so ``aiodji.cli`` stays cheap to import)."""
     from .commands import converters, devices, doctor, projects, sim
     from .controller import controller, converters_diff
+    from .scale import runs, worker
 
-    for command in (doctor, projects, devices, converters, sim, controller):
+    for command in (doctor, projects, devices, converters, sim, controller, worker, runs):
         cli.add_command(command)
     converters.add_command(converters_diff)
     from . import calls, local, mcp_cmd

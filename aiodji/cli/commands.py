@@ -416,6 +416,8 @@ def converters_delete(
     help="Desired-state TOML file (see the README).",
 )
 @_run_options
+@click.option("--queue", help="Redis URL: run on `aiodji worker`s (aiodji[scale]).")
+@click.option("--no-wait", is_flag=True, help="With --queue: enqueue and return at once.")
 @pass_settings
 def converters_apply(
     settings: Settings,
@@ -425,8 +427,14 @@ def converters_apply(
     resume: Path | None,
     retry_failed: Path | None,
     max_changes: int | None,
+    queue: str | None = None,
+    no_wait: bool = False,
 ) -> None:
     """Bring converters to the state a desired-state file describes (only what differs)."""
+    if queue and not dry_run:
+        from .scale import apply_on_queue
+
+        return apply_on_queue(settings, path, queue, wait=not no_wait)
     desired = read_desired(path)
     run = RunOptions(dry_run, journal, resume, retry_failed, max_changes)
     _plan_and_apply(settings, desired, "apply", run)

@@ -17,7 +17,7 @@ import orjson
 from aiodji.bulk import ItemResult, ItemState
 from aiodji.errors import InvalidArgumentError
 
-__all__ = ["JOURNAL_VERSION", "Journal", "read_journal"]
+__all__ = ["JOURNAL_VERSION", "Journal", "item_entry", "read_journal"]
 
 JOURNAL_VERSION = 1
 
@@ -46,20 +46,7 @@ class Journal:
         self.write({"type": "run", "version": JOURNAL_VERSION, **info})
 
     def record(self, result: ItemResult[Any, Any]) -> None:
-        change = result.item
-        entry: dict[str, Any] = {
-            "type": "item",
-            "key": change.key,
-            "kind": str(change.kind),
-            "project_uuid": change.project_uuid,
-            "converter_id": getattr(result.value, "converter_id", None) or change.converter_id,
-            "converter_name": change.converter_name,
-            "state": result.state.value,
-            "attempts": result.attempts,
-        }
-        if result.error is not None:
-            entry["error"] = f"{type(result.error).__name__}: {result.error}"
-        self.write(entry)
+        self.write(item_entry(result))
 
     def close(self) -> None:
         f, self._file = self._file, None
@@ -78,6 +65,24 @@ class Journal:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def item_entry(result: ItemResult[Any, Any]) -> dict[str, Any]:
+    """One item's journal record (also what a scaled-out run streams per item)."""
+    change = result.item
+    entry: dict[str, Any] = {
+        "type": "item",
+        "key": change.key,
+        "kind": str(change.kind),
+        "project_uuid": change.project_uuid,
+        "converter_id": getattr(result.value, "converter_id", None) or change.converter_id,
+        "converter_name": change.converter_name,
+        "state": result.state.value,
+        "attempts": result.attempts,
+    }
+    if result.error is not None:
+        entry["error"] = f"{type(result.error).__name__}: {result.error}"
+    return entry
 
 
 def read_journal(path: str | os.PathLike[str]) -> dict[str, ItemState]:
