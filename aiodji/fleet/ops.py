@@ -233,8 +233,9 @@ class Fleet:
         report = FleetReport(total=len(plan.changes) + len(plan.skipped))
         todo = [c for c in plan.changes if previous.get(c.key) is not ItemState.SUCCEEDED]
         report.already_done = len(plan.changes) - len(todo)
-        # only an `unknown` change may have reached the server; not_attempted/failed ones did not
-        recheck = {c.key for c in todo if previous.get(c.key) is ItemState.UNKNOWN}
+        # re-checked: what may have reached the server — `unknown` changes, and failed creates
+        # (a create is not idempotent); a not_attempted change never left, a PUT can be redone
+        recheck = {c.key for c in todo if _may_have_happened(c, previous.get(c.key))}
         self._snapshots = {}
         book = Journal(journal) if journal is not None else None
 
@@ -423,6 +424,12 @@ class Fleet:
             progress=progress,
             stop=stop,
         )
+
+
+def _may_have_happened(change: Change, state: ItemState | None) -> bool:
+    if state is ItemState.UNKNOWN:
+        return True
+    return state is ItemState.FAILED and change.kind is ChangeKind.CREATE
 
 
 def _first(*values: int | None) -> int | None:
