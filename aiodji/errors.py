@@ -26,6 +26,7 @@ __all__ = [
     "DJIError",
     "InternalServerError",
     "InvalidArgumentError",
+    "NotAvailableError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -179,6 +180,12 @@ class PermissionDeniedError(APIStatusError):
 
 class NotFoundError(APIStatusError):
     """HTTP 404 or code 200404."""
+
+
+class NotAvailableError(NotFoundError):
+    """HTTP 404 with an empty or non-JSON body on a documented path: this deployment lacks the
+    feature (e.g. stream converters on a public gateway: forwarding is private-cloud only,
+    API.md §13). Never retried."""
 
 
 class ConflictError(APIStatusError):

@@ -6,13 +6,19 @@ Strict: extra keys are an error; used by tests to keep models and the simulator 
 
 Field metadata understood here (see :func:`aiodji.models.wire` and :func:`aiodji.models.local`):
 ``wire`` renames a field on the wire (``device_class`` ↔ ``class``); ``local`` marks a field the
-client fills in itself (never read from or written to the wire).
+client fills in itself (never read from or written to the wire); ``aliases`` lists other
+spellings the server may use (see :func:`aiodji.models.aka`).
+
+Two live facts (API.md §13) hold for every model: a list field sent as ``null`` reads as ``[]``,
+and a ``datetime`` field reads unix seconds (or milliseconds) as well as RFC 3339 strings, always
+as an aware datetime.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, get_origin
 
 import attrs
 import cattrs
@@ -44,6 +50,58 @@ def _overrides(cl: type) -> dict[str, Any]:
     return out
 
 
+def _wire_name(a: attrs.Attribute[Any]) -> str:
+    return str(a.metadata.get("wire", a.name))
+
+
+def _prepare(cl: type) -> Callable[[Any], Any] | None:
+    """A pre-pass over a class's reply dict: alias spellings → the wire name, ``null`` → absent
+    for list fields with a default (so the default ``[]`` applies); None when nothing to do."""
+    attrs.resolve_types(cl)
+    renames: list[tuple[str, tuple[str, ...]]] = []
+    null_lists: list[str] = []
+    for a in attrs.fields(cl):
+        if a.metadata.get("local"):
+            continue
+        aliases = a.metadata.get("aliases", ())
+        if aliases:
+            renames.append((_wire_name(a), tuple(aliases)))
+        if get_origin(a.type) is list and a.default is not attrs.NOTHING:
+            null_lists.append(_wire_name(a))
+    if not renames and not null_lists:
+        return None
+
+    def prepare(data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        out = dict(data)
+        for name, aliases in renames:
+            for alias in aliases:
+                if alias in out:
+                    value = out.pop(alias)
+                    out.setdefault(name, value)
+        for name in null_lists:
+            if name in out and out[name] is None:
+                del out[name]
+        return out
+
+    return prepare
+
+
+def _structure_datetime(value: Any, _: type) -> dt.datetime:
+    """Unix seconds (ms when it is too large for seconds), digits, or RFC 3339 → aware UTC-or-
+    offset datetime. Live task times are strings, documented project times ints (§13)."""
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value.strip())
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value / 1000 if abs(value) >= 100_000_000_000 else value
+        return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+    if isinstance(value, str):
+        parsed = dt.datetime.fromisoformat(value.strip())
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
+    raise ValueError(f"not a time: {value!r}")
+
+
 _TRUE = frozenset({"true", "1"})
 _FALSE = frozenset({"false", "0"})
 
@@ -67,18 +125,23 @@ def _make(strict: bool) -> cattrs.Converter:
     conv = make_converter(forbid_extra_keys=strict, detailed_validation=strict)
 
     def structure_factory(cl: type) -> Callable[[Any, type], Any]:
-        return make_dict_structure_fn(
+        base: Callable[[Any, type], Any] = make_dict_structure_fn(
             cl,
             conv,
             _cattrs_forbid_extra_keys=strict,
             _cattrs_detailed_validation=strict,
             **_overrides(cl),
         )
+        prepare = _prepare(cl)
+        if prepare is None:
+            return base
+        return lambda data, t: base(prepare(data), t)
 
     def unstructure_factory(cl: type) -> Callable[[Any], Any]:
         return make_dict_unstructure_fn(cl, conv, _cattrs_omit_if_default=False, **_overrides(cl))
 
     conv.register_structure_hook(bool, _structure_bool)
+    conv.register_structure_hook(dt.datetime, _structure_datetime)
     conv.register_structure_hook_factory(attrs.has, structure_factory)
     conv.register_unstructure_hook_factory(attrs.has, unstructure_factory)
     return conv

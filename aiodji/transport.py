@@ -24,7 +24,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from aiodji._version import __version__
-from aiodji.config import API_PREFIX, ClientConfig, Timeouts
+from aiodji.config import API_PREFIX, REGION_BASE_URLS, ClientConfig, Timeouts
 from aiodji.envelope import AttemptFailed, judge_reply
 from aiodji.errors import (
     APIConnectionError,
@@ -76,6 +76,8 @@ class Transport:
 
     def __init__(self, config: ClientConfig, session: aiohttp.ClientSession | None = None) -> None:
         self.config = config
+        # a public access point (not a private deployment): a 401 there may be a region mix-up
+        self._public_gateway = config.base_url.rstrip("/") in REGION_BASE_URLS.values()
         self._session = session
         self._owns_session = session is None
         self._closed = False
@@ -185,7 +187,7 @@ class Transport:
                 status, resp_headers, raw = await self._attempt(
                     method, url, query, headers, body, options.timeouts
                 )
-                data = judge_reply(status, resp_headers, raw)
+                data = judge_reply(status, resp_headers, raw, public_gateway=self._public_gateway)
             except AttemptFailed as failed:
                 error, failure = failed.error, failed.failure
                 err_status: int | None = getattr(error, "status_code", None)

@@ -78,7 +78,7 @@ async def test_projects_list_is_one_page_and_iter_follows_pages(
     assert first.name == expected.name and first.org_uuid == sim.state.org_uuid
     assert first.project_work_center_point is not None
     assert first.project_work_center_point.latitude == expected.latitude
-    assert isinstance(first.created_at, int)
+    assert first.created_at is not None and first.created_at.tzinfo is not None
     second = await dji.projects.list(page=2, page_size=2)
     assert len(second) == 1 and not second.has_more
     names = [p.name async for p in dji.projects.iter(page_size=2)]

@@ -13,7 +13,6 @@ from aiodji.models import (
     FlightTask,
     FlightTaskCreate,
     Geometry,
-    Model3DStatus,
     Page,
     TaskStatus,
     TaskType,
@@ -102,10 +101,11 @@ async def test_task_suspend_and_restore(sim: Simulator, dji: aiodji.Client) -> N
             begin_at=int(begin.timestamp()),
         )
     )
-    assert created.begin_at == int(begin.timestamp())
     await p.tasks.suspend(created.uuid)
     sim.state.missions.tick()  # a suspended task does not start
-    assert (await p.tasks.get(created.uuid)).status is TaskStatus.SUSPENDED
+    suspended = await p.tasks.get(created.uuid)
+    assert suspended.status is TaskStatus.SUSPENDED
+    assert suspended.begin_at == begin  # sent as an RFC 3339 string, read as a datetime
     with pytest.raises(aiodji.APIBusinessError) as err:  # already suspended
         await p.tasks.update_status(created.uuid, "suspended")
     assert err.value.code == 200500
@@ -204,11 +204,13 @@ async def test_models_create_list_and_finish(sim: Simulator, dji: aiodji.Client)
     p = dji.project(project_of(sim))
     created = await p.models3d.create(name="Site", reconstruction_type=["3d"], quality="high")
     listed = await p.models3d.list()
-    assert [m.id for m in listed] == [created.id] and listed[0].status is Model3DStatus.WAITING
-    statuses = [(await p.models3d.get(created.id)).status for _ in range(3)]
-    assert statuses == ["waiting", "processing", "success"]
+    assert isinstance(created.id, int)  # live model ids are ints (§13)
+    assert [m.id for m in listed] == [created.id] and listed[0].show_on_map is False
+    # live replies carry no status: a model is built when its download ``url`` appears
+    urls = [(await p.models3d.get(created.id)).url for _ in range(3)]
+    assert urls[:2] == [None, None] and urls[2]
     model = await p.models3d.get(created.id)
-    assert model.status is not None and model.status.finished and model.download_url
+    assert model.url == model.download_url and model.user_name and model.show_on_map
     assert [m.id async for m in p.models3d.iter()] == [created.id]
     with pytest.raises(aiodji.NotFoundError):
         await p.models3d.get("missing")
@@ -233,10 +235,11 @@ async def test_annotations_point_line_polygon(sim: Simulator, dji: aiodji.Client
         color="#FF0000",
         clamp_to_ground=True,
     )
-    stored = sim.state.missions.annotations
-    assert stored[point.id].resource["type"] == 0 and stored[point.id].desc == "landing pad"
-    assert stored[line.id].resource["content"]["geometry"]["type"] == "LineString"
-    polygon = stored[area.id].resource["content"]
+    assert point.id is None and line.id is None and area.id is None  # live replies {} (§13)
+    pad, fence, zone = sim.state.missions.annotations.values()
+    assert pad.resource["type"] == 0 and pad.desc == "landing pad"
+    assert fence.resource["content"]["geometry"]["type"] == "LineString"
+    polygon = zone.resource["content"]
     assert polygon["properties"] == {"color": "#FF0000", "clampToGround": True}
     ring = polygon["geometry"]["coordinates"][0]
     assert ring[0] == ring[-1] and len(ring) == 4

@@ -121,8 +121,10 @@ async def create_model(c: Ctx) -> Any:
 
 
 async def finished_model(c: Ctx) -> Any:
+    missions = c.sim.state.missions
+    sim_id = next(k for k, v in missions.models.items() if v.int_id == c.ids["model"])
     for _ in range(2):
-        c.sim.state.missions.advance_model(c.ids["model"])
+        missions.advance_model(sim_id)
     return await c.raw.models3d.get(c.ids["model"])
 
 
@@ -157,7 +159,11 @@ SIM_ROWS: list[tuple[str, Call, Shape]] = [
         lambda c: c.raw.devices.change_camera(c.dock, "165-0-7", "indoor"),
         NoData(),
     ),
-    ("acquire control", lambda c: c.raw.devices.acquire_control(c.drone, "81-0-0"), NoData()),
+    (
+        "acquire control",
+        lambda c: c.raw.devices.acquire_control(c.drone, "81-0-0"),
+        One(m.ControlResult),
+    ),
     ("change lens", lambda c: c.raw.devices.change_lens(c.drone, "81-0-0", "zoom"), NoData()),
     (
         "video quality",
@@ -170,7 +176,7 @@ SIM_ROWS: list[tuple[str, Call, Shape]] = [
         lambda c: c.raw.devices.rtk_calibration(
             c.dock, host="rtk.example", port=2101, account="a", password="p", mount_point="MP"
         ),
-        NoData(),
+        One(m.RtkResult),
     ),
     ("live start", lambda c: c.raw.livestream.start(c.drone, "81-0-0"), One(m.LiveStream)),
     # converters
@@ -182,7 +188,7 @@ SIM_ROWS: list[tuple[str, Call, Shape]] = [
     ("wayline upload", upload_wayline, One(m.WaylineUploaded)),
     ("wayline list", lambda c: c.raw.waylines.list(), ListOf(m.Wayline)),
     ("wayline detail", lambda c: c.raw.waylines.get(c.ids["wayline"]), One(m.WaylineDetail)),
-    ("task create", create_task, One(m.FlightTaskCreated, key="task")),
+    ("task create", create_task, One(m.FlightTaskCreated)),
     ("task suspend", lambda c: c.raw.tasks.update_status(c.ids["task"], "suspended"), NoData()),
     ("task restore", lambda c: c.raw.tasks.update_status(c.ids["task"], "restored"), NoData()),
     ("task get", lambda c: c.raw.tasks.get(c.ids["task"]), One(m.FlightTask)),
@@ -376,7 +382,7 @@ EXAMPLES: list[tuple[str, dict[str, Any], Shape]] = [
                 ],
             },
         },
-        One(m.TaskTrack),
+        One(m.Track),  # V2 names flat: the inner track of the live nested reply
     ),
     (
         "§10.1 annotation (Sync)",

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import aiodji
 from aiodji import models
-from aiodji.models import Geometry
+from aiodji.models import Geometry, Member
 from aiodji.transport import MAX_RATE_LIMIT_WAITS
 
 pytestmark = pytest.mark.anyio
@@ -242,6 +242,7 @@ CALLS: dict[str, Call] = {
     "projects.iter_devices": lambda d: drain(d.projects.iter_devices()),
     "projects.sts_token": lambda d: d.projects.sts_token(),
     "projects.add_member": lambda d: d.projects.add_member("user-1"),
+    "projects.add_members": lambda d: d.projects.add_members([Member(user_id="user-1")]),
     "devices.list": lambda d: d.devices.list(),
     "devices.iter": lambda d: drain(d.devices.iter()),
     "devices.state": lambda d: d.devices.state("SN1"),

@@ -17,6 +17,7 @@ from aiodji.errors import (
     DJIError,
     InternalServerError,
     InvalidArgumentError,
+    NotAvailableError,
     NotFoundError,
 )
 from aiodji.models import Converter, Project
@@ -58,7 +59,8 @@ class FleetReport(BulkReport):
 def _gone(exc: BaseException) -> bool:
     if isinstance(exc, APIBusinessError) and exc.code in CODES_CONVERTER_GONE:
         return True
-    return isinstance(exc, NotFoundError)
+    # a deployment without the feature is not a converter that vanished (API.md §13)
+    return isinstance(exc, NotFoundError) and not isinstance(exc, NotAvailableError)
 
 
 class Fleet:
@@ -93,17 +95,28 @@ class Fleet:
         listed = await self._list_converters(await self.projects(selection))
         return [c for convs in listed.values() for c in convs if selection.matches(c)]
 
-    async def _list_converters(self, projects: Iterable[Project]) -> dict[str, list[Converter]]:
+    async def _list_converters(
+        self, projects: Iterable[Project], unavailable: dict[str, str] | None = None
+    ) -> dict[str, list[Converter]]:
         """Every converter of each project, projects fetched concurrently; the first error
-        (e.g. 213050: stream forwarding not enabled on this deployment) is raised."""
+        (e.g. 213050: stream forwarding not enabled on this deployment) is raised — except a
+        :class:`NotAvailableError` when ``unavailable`` is given: it is recorded per project."""
         ordered = list(projects)
 
         async def fetch(project: Project) -> list[Converter]:
             return list(await self._client.project(project.uuid).converters.list())
 
-        run = run_bulk(ordered, fetch, concurrency=DISCOVERY_CONCURRENCY, max_failures=0)
+        run = run_bulk(
+            ordered,
+            fetch,
+            concurrency=DISCOVERY_CONCURRENCY,
+            max_failures=None if unavailable is not None else 0,
+        )
         listed: dict[str, list[Converter]] = {p.uuid: [] for p in ordered}
         async for result in run:
+            if unavailable is not None and isinstance(result.error, NotAvailableError):
+                unavailable[result.item.uuid] = str(result.error)
+                continue
             if result.error is not None:
                 raise result.error
             if result.ok and result.value is not None:
@@ -129,7 +142,8 @@ class Fleet:
         create_projects = [_create_project(spec, everything) for spec in desired.create]
         if desired.create:
             wanted = by_uuid  # the quota is per organization: count every converter
-        listed = await self._list_converters(wanted.values())
+        unavailable: dict[str, str] = {}
+        listed = await self._list_converters(wanted.values(), unavailable)
 
         target: dict[str, bool] = {}  # converter id → enabled
         for rule in desired.rules:
@@ -203,6 +217,7 @@ class Fleet:
             projects=tuple(wanted.values()),
             converter_limit=limit if limit is not None else DEFAULT_CONVERTER_LIMIT,
             converter_count=count,
+            unavailable=unavailable,
         )
 
     # -- applying --------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-__all__ = ["OpenStrEnum", "Page", "local", "wire"]
+__all__ = ["OpenStrEnum", "Page", "aka", "local", "wire"]
 
 T = TypeVar("T")
 
@@ -40,6 +40,16 @@ class OpenStrEnum(enum.StrEnum):
 def wire(name: str, **kw: Any) -> Any:
     """An attrs field whose JSON name differs from its Python name (e.g. ``class``)."""
     metadata = {"wire": name, **kw.pop("metadata", {})}
+    return attrs.field(metadata=metadata, **kw)
+
+
+def aka(*names: str, **kw: Any) -> Any:
+    """An attrs field the server may also spell ``names`` (V1 vs V2 names, API.md §13).
+
+    Structuring reads the first spelling present (the field's own name first); unstructuring
+    writes the field's own name.
+    """
+    metadata = {"aliases": names, **kw.pop("metadata", {})}
     return attrs.field(metadata=metadata, **kw)
 
 

@@ -136,10 +136,12 @@ class Annotation:
     name: str
     resource: AnnotationResource
     desc: str = ""
+    element_source: int = 0  # [live] (§13): sent as 0
 
 
 @frozen
 class AnnotationCreated:
-    """Reply of a create: ``data.id`` (Sync API; V1 reply not read)."""
+    """Reply of a create. Live FlightHub 2 answers an empty object (§13): ``id`` is None then;
+    the Sync API's ``data.id`` is read when a server sends it."""
 
-    id: str
+    id: str | None = None

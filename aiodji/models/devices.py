@@ -13,6 +13,8 @@ from aiodji.redact import masked_repr
 __all__ = [
     "Camera",
     "CameraPosition",
+    "ControlGrant",
+    "ControlResult",
     "Device",
     "DeviceClass",
     "DeviceCommand",
@@ -26,6 +28,7 @@ __all__ = [
     "Lens",
     "LensType",
     "RtkCalibration",
+    "RtkResult",
     "VideoQuality",
 ]
 
@@ -163,6 +166,7 @@ class DeviceState:
 
     sn: str
     properties: dict[str, Any] = field(factory=dict)
+    device_model: DeviceModel | None = None  # only in the wrapped reply form (§13)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.properties.get(key, default)
@@ -202,8 +206,9 @@ class DeviceState:
 class HmsItem:
     """One health message (§5.2; field names [secondary], not confirmed).
 
-    ``in_the_sky`` tells whether it applies in flight or on the ground; sent as a flag, an
-    int or a word depending on the source, so it is kept as sent.
+    ``in_the_key`` (§13: ``on_the_ground`` / ``in_the_sky``) tells whether it applies in flight;
+    older sources say ``in_the_sky`` (a flag, int or word, kept as sent). :attr:`airborne`
+    reads either.
     """
 
     code: str | None = None
@@ -211,6 +216,20 @@ class HmsItem:
     module: str | int | None = None
     in_the_sky: bool | int | str | None = None
     message: str | None = None
+    in_the_key: str | None = None  # [live-doc] "on_the_ground" / "in_the_sky" (§13)
+    args: dict[str, Any] | None = None
+    imminent: bool | int | None = None
+
+    @property
+    def airborne(self) -> bool | None:
+        """Whether the message applies in flight, from ``in_the_key`` or ``in_the_sky``."""
+        if self.in_the_key is not None:
+            return self.in_the_key == "in_the_sky"
+        if self.in_the_sky is None:
+            return None
+        if isinstance(self.in_the_sky, str):
+            return self.in_the_sky in ("in_the_sky", "1", "true")
+        return bool(self.in_the_sky)
 
 
 @frozen
@@ -241,3 +260,29 @@ class RtkCalibration:
     account: str
     password: str = field(repr=masked_repr)
     mount_point: str
+
+
+@frozen
+class ControlGrant:
+    """One control a user holds (§13: ``{type, gateway, user, payload_index}``)."""
+
+    type: str | None = None
+    gateway: str | None = None
+    user: str | None = None
+    payload_index: str | list[str] | None = None
+
+
+@frozen
+class ControlResult:
+    """Reply of acquire control (§13 [doc-client]): the aircraft and the controls now held."""
+
+    drone_sn: str | None = None
+    controls: list[ControlGrant] = field(factory=list)
+
+
+@frozen
+class RtkResult:
+    """Reply of the RTK call (§13 [doc-client]): ``{bid, status}``."""
+
+    bid: str | None = None
+    status: str | int | None = None

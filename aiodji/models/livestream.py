@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 
 from attrs import field, frozen
 
-from aiodji.models._base import OpenStrEnum, local
+from aiodji.models._base import OpenStrEnum, aka, local
 from aiodji.redact import masked_repr
 
 __all__ = ["Converter", "ConverterSchema", "ConverterState", "LiveStream"]
@@ -44,11 +44,12 @@ class Converter:
     converter_id: str
     converter_name: str | None = None
     sn: str | None = None
-    camera: str | None = None
+    camera: str | None = aka("camera_index", default=None)  # V2 name; V1 says camera_index
     video: str | None = None
     video_type: str | None = None
     schema: ConverterSchema | None = None
-    bypass_option: dict[str, Any] | None = field(default=None, repr=masked_repr)
+    # V2 name; V1 says schema_option (§13): either is read
+    bypass_option: dict[str, Any] | None = aka("schema_option", default=None, repr=masked_repr)
     state: ConverterState | None = None
     code: int | None = None
     auto_push_stream: bool | None = None

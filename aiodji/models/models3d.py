@@ -1,18 +1,20 @@
-"""Models of 3D reconstruction models (API.md §9).
+"""Models of 3D reconstruction models (API.md §9, §13 [live]).
 
-Reconstruction is asynchronous: create returns an id, then the model shows up in the list and
-moves to a finished status. Only ``name`` and ``reconstruction_type`` (an array) are documented;
-the reply field names here are guesses and every field but ``id`` is optional.
+Reconstruction is asynchronous: create returns an integer ``id``; the model then shows up in the
+list. List items carry ``id, name, file_type, show_on_map, size, create_at, update_at``; the
+detail adds ``user_name``, ``url`` (the download link) and ``preview_url``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 from attrs import field, frozen
 
-from aiodji.models._base import OpenStrEnum
+from aiodji.models._base import OpenStrEnum, aka
 from aiodji.redact import masked_repr
 
-__all__ = ["Model3D", "Model3DCreated", "Model3DStatus"]
+__all__ = ["Model3D", "Model3DCreate", "Model3DCreated", "Model3DStatus"]
 
 
 class Model3DStatus(OpenStrEnum):
@@ -28,24 +30,49 @@ class Model3DStatus(OpenStrEnum):
         return self in (Model3DStatus.SUCCESS, Model3DStatus.FAILED)
 
 
+@frozen(kw_only=True)
+class Model3DCreate:
+    """Body of ``POST /model/create`` (§13 [doc-client]). ``task_folder_id`` is a flight task's
+    ``folder_id``; ``wkt`` the output coordinate system as WKT text (the "coordinate systems"
+    page is a table of such strings). Unset (None) fields are not sent."""
+
+    name: str
+    task_folder_id: int | str
+    reconstruction_type: list[str]
+    generate_model_formats: list[str] | None = None
+    wkt: str | None = None
+    quality_level: str | None = None  # e.g. "medium"
+    reconstruction_mode: str | None = None  # e.g. "normal"
+    simplified_factor: float | None = None  # e.g. 0.2
+    predefine_area: object | None = None  # shape not documented: sent as given
+
+
 @frozen
 class Model3DCreated:
-    """Reply of ``POST /model/create``: the model id (§9.3; key name guessed)."""
+    """Reply of ``POST /model/create``: ``{"id"}``, an integer (§13)."""
 
-    id: str
+    id: int
 
 
 @frozen
 class Model3D:
-    """A reconstruction model. ``preview_url``/``download_url`` (detail only, may be signed) are
-    masked in ``repr``."""
+    """A reconstruction model (§13 [live]). ``url`` (download) and ``preview_url`` (detail only,
+    may be signed) are masked in ``repr``. Guessed older names (``download_url``,
+    ``created_at``) are read too."""
 
-    id: str
+    id: int
     name: str | None = None
-    status: Model3DStatus | None = None
-    progress: int | None = None  # percent
-    reconstruction_type: list[str] | None = None
-    created_at: int | None = None  # unix s
-    updated_at: int | None = None
+    file_type: str | None = None
+    show_on_map: bool | None = None
+    size: int | None = None
+    create_at: dt.datetime | None = aka("created_at", default=None)
+    update_at: dt.datetime | None = aka("updated_at", default=None)
+    user_name: str | None = None
+    url: str | None = aka("download_url", default=None, repr=masked_repr)
     preview_url: str | None = field(default=None, repr=masked_repr)
-    download_url: str | None = field(default=None, repr=masked_repr)
+    status: Model3DStatus | None = None  # not in the live replies; kept if a server sends it
+    progress: int | None = None
+
+    @property
+    def download_url(self) -> str | None:
+        return self.url

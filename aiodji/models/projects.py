@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from attrs import field, frozen
 
 from aiodji.models._base import OpenStrEnum
 from aiodji.redact import masked_repr
 
 __all__ = [
+    "Member",
     "MemberRole",
     "Project",
     "SortType",
@@ -31,6 +34,15 @@ class SortType(OpenStrEnum):
     DESC = "DESC"
 
 
+@frozen(kw_only=True)
+class Member:
+    """One entry of ``add_users`` in ``PUT /project/member`` (§13: an upsert of several users)."""
+
+    user_id: str
+    role: MemberRole = MemberRole.MEMBER
+    nickname: str | None = None
+
+
 @frozen
 class WorkCenterPoint:
     """A project's map centre (WGS84 degrees)."""
@@ -48,8 +60,8 @@ class Project:
     introduction: str | None = None
     org_uuid: str | None = None
     project_work_center_point: WorkCenterPoint | None = None
-    created_at: int | None = None  # unix seconds
-    updated_at: int | None = None  # unix seconds
+    created_at: dt.datetime | None = None  # documented as unix seconds; aware datetime here
+    updated_at: dt.datetime | None = None
 
 
 @frozen
@@ -64,6 +76,7 @@ class StsCredentials:
     access_key_secret: str | None = field(default=None, repr=masked_repr)
     security_token: str | None = field(default=None, repr=masked_repr)
     expire: int | None = None
+    platform: str | None = None  # [live] (§13)
 
 
 @frozen

@@ -6,9 +6,12 @@ code [secondary]; every enum here is an :class:`OpenStrEnum`, so a value the ser
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from attrs import field, frozen
 
-from aiodji.models._base import OpenStrEnum
+from aiodji.models._base import OpenStrEnum, aka
 from aiodji.redact import masked_repr
 
 __all__ = [
@@ -25,6 +28,7 @@ __all__ = [
     "TaskStatusChange",
     "TaskTrack",
     "TaskType",
+    "Track",
     "TrackPoint",
     "WaylinePrecisionType",
 ]
@@ -119,12 +123,11 @@ class FlightTaskCreate:
 
 @frozen
 class FlightTaskCreated:
-    """Reply of a create. The V1 shape was not read (§7.1): this is the Sync API's ``data.task``
-    {``uuid``, ``begin_at``, ``wayline_validity_check_codes``}; aiodji also accepts a flat
-    ``{"uuid": ...}`` or ``{"task_uuid": ...}``."""
+    """Reply of a create: flat ``{"task_uuid"}`` (§13 [doc-client]); the Sync API's
+    ``data.task {uuid, begin_at, wayline_validity_check_codes}`` is read too."""
 
-    uuid: str
-    begin_at: int | None = None
+    uuid: str = aka("task_uuid")
+    begin_at: dt.datetime | None = None
     wayline_validity_check_codes: list[int] | None = None
 
 
@@ -132,6 +135,7 @@ class FlightTaskCreated:
 class FolderInfo:
     """The task's media folder: files the aircraft will produce vs files uploaded so far."""
 
+    folder_id: int | str | None = None
     expected_file_count: int | None = None
     uploaded_file_count: int | None = None
 
@@ -146,8 +150,9 @@ class FolderInfo:
 
 @frozen
 class FlightTask:
-    """A flight task (§7.3; field names beyond uuid/name/status/sn/wayline_uuid/folder_info are the
-    create body's, a guess). ``begin_at``/``end_at`` are unix seconds."""
+    """A flight task (§7.3, §13 [live]). Times are aware datetimes: live replies send RFC 3339
+    strings, older sources unix seconds; both are read. ``folder_id`` is the ``task_folder_id``
+    that :meth:`aiodji.resources.Models3D.create` needs."""
 
     uuid: str
     name: str | None = None
@@ -157,9 +162,12 @@ class FlightTask:
     landing_dock_sn: str | None = None
     wayline_uuid: str | None = None
     folder_info: FolderInfo | None = None
-    begin_at: int | None = None
-    end_at: int | None = None
-    latest_begin_at: int | None = None
+    folder_id: int | str | None = None
+    begin_at: dt.datetime | None = None
+    end_at: dt.datetime | None = None
+    run_at: dt.datetime | None = None
+    completed_at: dt.datetime | None = None
+    latest_begin_at: dt.datetime | None = None
     time_zone: str | None = None
     repeat_type: RepeatType | None = None
     rth_altitude: int | None = None
@@ -168,34 +176,54 @@ class FlightTask:
     out_of_control_action_in_flight: OutOfControlAction | None = None
     resumable_status: ResumableStatus | None = None
     min_battery_capacity: int | None = None
+    current_waypoint_index: int | None = None
+    total_waypoints: int | None = None
+    media_upload_status: str | None = None
+    is_break_point_resume: bool | None = None
+    operations: Any = None  # shape not documented: kept as sent
+    exceptions: Any = None
+    interval: int | None = None
+    days_of_month: list[int] = field(factory=list)
+    days_of_week: list[int] = field(factory=list)
+    week_of_month: list[int] = field(factory=list)
+
+    @property
+    def task_folder_id(self) -> int | str | None:
+        """The media folder id (``folder_id``, or the one in ``folder_info``)."""
+        if self.folder_id is not None:
+            return self.folder_id
+        return self.folder_info.folder_id if self.folder_info is not None else None
 
 
 @frozen
 class TaskMedia:
-    """A photo or video a task produced (§7.5: ``preview_url``/``original_url`` [secondary]; the
-    other names are guesses). The URLs may be signed: they are masked in ``repr``."""
+    """A photo or video a task produced (§13: ``uuid, name, file_type, suffix, size,
+    preview_url, original_url, create_at, update_at``). The URLs may be signed: they are masked
+    in ``repr``."""
 
     uuid: str | None = None
     name: str | None = None
-    media_type: str | None = None  # e.g. "photo" / "video" (guess)
+    file_type: str | None = None
+    suffix: str | None = None
     size: int | None = None  # bytes
-    created_at: int | None = None
+    create_at: dt.datetime | None = aka("created_at", default=None)
+    update_at: dt.datetime | None = None
     preview_url: str | None = field(default=None, repr=masked_repr)
     original_url: str | None = field(default=None, repr=masked_repr)
 
 
 @frozen
 class TrackPoint:
-    timestamp: int | None = None  # unix milliseconds (guess)
+    timestamp: int | float | str | None = None  # unit not documented: kept as sent
     latitude: float | None = None
     longitude: float | None = None
     height: float | None = None  # metres
 
 
 @frozen
-class TaskTrack:
-    """A task's flown trajectory (§7.6; V2 names ``flight_distance`` metres, ``flight_duration``
-    seconds)."""
+class Track:
+    """The flown trajectory (§13 ``track``: ``flight_distance`` metres, ``flight_duration``
+    seconds, ``points``)."""
 
     track_id: str | None = None
     drone_sn: str | None = None
@@ -203,10 +231,34 @@ class TaskTrack:
     flight_duration: float | None = None
     points: list[TrackPoint] = field(factory=list)
 
+
+@frozen
+class TaskTrack:
+    """Reply of the track call, nested as live (§13): ``{name, status, wayline_uuid, track}``.
+
+    The track's fields are also read through (``.points``, ``.distance`` ...)."""
+
+    name: str | None = None
+    status: TaskStatus | None = None
+    wayline_uuid: str | None = None
+    track: Track | None = None
+
+    @property
+    def points(self) -> list[TrackPoint]:
+        return list(self.track.points) if self.track is not None else []
+
+    @property
+    def track_id(self) -> str | None:
+        return self.track.track_id if self.track is not None else None
+
+    @property
+    def drone_sn(self) -> str | None:
+        return self.track.drone_sn if self.track is not None else None
+
     @property
     def distance(self) -> float | None:
-        return self.flight_distance
+        return self.track.flight_distance if self.track is not None else None
 
     @property
     def duration(self) -> float | None:
-        return self.flight_duration
+        return self.track.flight_duration if self.track is not None else None

@@ -1,17 +1,26 @@
 """Models of waylines (API.md §8).
 
-Reply shapes are [secondary]; field names follow DJI Cloud API's wayline file (``id``,
-``drone_model_key``, ``payload_model_keys``, ``template_types``, ``update_time`` …), a guess.
+Reply shapes per API.md §13 [live]: list items ``id, name, size, template_types, update_time,
+device_model_key, payload_information``; the detail adds ``download_url, distance,
+wayline_point_nums``; finish-upload answers ``{uuid, name}``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 from attrs import field, frozen
 
-from aiodji.models._base import OpenStrEnum
+from aiodji.models._base import OpenStrEnum, aka
 from aiodji.redact import masked_repr
 
-__all__ = ["Wayline", "WaylineDetail", "WaylineTemplateType", "WaylineUploaded"]
+__all__ = [
+    "PayloadInformation",
+    "Wayline",
+    "WaylineDetail",
+    "WaylineTemplateType",
+    "WaylineUploaded",
+]
 
 
 class WaylineTemplateType(OpenStrEnum):
@@ -28,40 +37,51 @@ class WaylineTemplateType(OpenStrEnum):
 
 @frozen
 class WaylineUploaded:
-    """Reply of finish-upload (not read, §8.1): the new wayline's ``id`` if the server gives it."""
+    """Reply of finish-upload (§13 [live]): the new wayline's id is ``uuid``."""
 
-    id: str | None = None
+    uuid: str | None = aka("id", default=None)
+    name: str | None = None
+
+    @property
+    def id(self) -> str | None:
+        return self.uuid
+
+
+@frozen
+class PayloadInformation:
+    """A payload a wayline was planned for (§13)."""
+
+    domain: str | int | None = None
+    type: str | int | None = None
+    lens_type: str | None = None
 
 
 @frozen
 class Wayline:
-    """An item of the wayline list."""
+    """An item of the wayline list (§13 [live]). ``update_time`` is an aware datetime."""
 
     id: str
     name: str | None = None
-    drone_model_key: str | None = None  # "domain-type-subtype", as a device's model key
-    payload_model_keys: list[str] | None = None
-    template_types: list[WaylineTemplateType] | None = None
-    object_key: str | None = None
-    user_name: str | None = None
-    favorited: bool | None = None
-    create_time: int | None = None  # unix ms
-    update_time: int | None = None  # unix ms
+    size: int | None = None  # bytes
+    template_types: list[WaylineTemplateType] = field(factory=list)
+    update_time: dt.datetime | None = None
+    device_model_key: str | None = aka("drone_model_key", default=None)
+    payload_information: list[PayloadInformation] = field(factory=list)
+
+    @property
+    def drone_model_key(self) -> str | None:
+        return self.device_model_key
 
 
 @frozen
-class WaylineDetail:
+class WaylineDetail(Wayline):
     """One wayline with its KMZ ``download_url`` (signed: masked in ``repr``), ``distance``
-    (metres), ``waypoint_count`` and estimated ``duration`` (seconds) (§8.3, names guessed)."""
+    (metres) and ``wayline_point_nums`` (the waypoint count) (§13 [live])."""
 
-    id: str
-    name: str | None = None
-    drone_model_key: str | None = None
-    payload_model_keys: list[str] | None = None
-    template_types: list[WaylineTemplateType] | None = None
-    object_key: str | None = None
-    distance: float | None = None
-    duration: float | None = None
-    waypoint_count: int | None = None
     download_url: str | None = field(default=None, repr=masked_repr)
-    update_time: int | None = None
+    distance: float | None = None
+    wayline_point_nums: int | None = aka("waypoint_count", default=None)
+
+    @property
+    def waypoint_count(self) -> int | None:
+        return self.wayline_point_nums

@@ -17,6 +17,8 @@ ELEMENT_PATH = "/openapi/v0.1/map/element"
 
 
 def _parse_created(data: Any) -> AnnotationCreated:
+    if data is None:  # {} live (§13); an absent data is the same success
+        return AnnotationCreated()
     created: AnnotationCreated = structure(data, AnnotationCreated)
     return created
 
@@ -45,7 +47,8 @@ class Annotations(Resource):
 
         Give either a ``geometry`` (``Geometry.point(lng, lat)``, ``Geometry.line([...])``,
         ``Geometry.polygon([...])``; styled with ``color`` e.g. "#2D8CF0" and
-        ``clamp_to_ground``) or a ready ``resource``. Returns the new annotation's ``id``.
+        ``clamp_to_ground``) or a ready ``resource``. ``element_source: 0`` is sent as live clients
+        do. Live FlightHub 2 replies ``{}``: the returned ``id`` is then None.
         """
         if (geometry is None) == (resource is None):
             raise InvalidArgumentError("pass exactly one of geometry= or resource=")

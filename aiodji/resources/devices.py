@@ -7,7 +7,16 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from aiodji.errors import InvalidArgumentError
-from aiodji.models import DeviceHms, DevicePair, DeviceState, Page, RtkCalibration
+from aiodji.models import (
+    ControlResult,
+    DeviceHms,
+    DeviceModel,
+    DevicePair,
+    DeviceState,
+    Page,
+    RtkCalibration,
+    RtkResult,
+)
 from aiodji.resources._base import (
     Resource,
     check_paging,
@@ -16,7 +25,7 @@ from aiodji.resources._base import (
     path_param,
     require_text,
 )
-from aiodji.serde import unstructure
+from aiodji.serde import structure, unstructure
 
 __all__ = ["Devices"]
 
@@ -43,6 +52,33 @@ def _camera_body(sn: str, camera_index: str, key: str, value: str) -> dict[str, 
         "camera_index": require_text("camera_index", camera_index),
         key: str(require_text(key, value)),
     }
+
+
+def _parse_state(sn: str, data: Mapping[str, Any]) -> DeviceState:
+    """Flat thing model, or wrapped ``{device_sn, device_model, device_state}`` (§13)."""
+    inner = data.get("device_state")
+    if not isinstance(inner, Mapping):
+        return DeviceState(sn=sn, properties=dict(data))
+    model = data.get("device_model")
+    return DeviceState(
+        sn=str(data.get("device_sn") or sn),
+        properties=dict(inner),
+        device_model=structure(model, DeviceModel) if isinstance(model, Mapping) else None,
+    )
+
+
+def _parse_control(data: Any) -> ControlResult:
+    if data is None:
+        return ControlResult()
+    result: ControlResult = structure(data, ControlResult)
+    return result
+
+
+def _parse_rtk(data: Any) -> RtkResult:
+    if data is None:
+        return RtkResult()
+    result: RtkResult = structure(data, RtkResult)
+    return result
 
 
 class Devices(Resource):
@@ -87,7 +123,8 @@ class Devices(Resource):
         """The device's thing-model snapshot (battery, position, RTK, storage, firmware, ...).
 
         ``GET /openapi/v0.1/device/{device_sn}/state`` (§5.1). The schema differs per device
-        model, so the reply is kept whole in ``DeviceState.properties``.
+        model, so the thing model is kept whole in ``DeviceState.properties``. Both reply forms
+        are read (§13): flat, or wrapped as ``{device_sn, device_model, device_state: {...}}``.
         """
         path = f"{BASE}/{path_param('sn', sn)}/state"
         project = self._client._project_for(project_uuid, "devices")
@@ -97,20 +134,28 @@ class Devices(Resource):
                 return DeviceState(sn=sn)
             if not isinstance(data, Mapping):
                 raise TypeError(f"expected an object, got {type(data).__name__}")
-            return DeviceState(sn=sn, properties=dict(data))
+            return _parse_state(sn, data)
 
         return await self._client._call("GET", path, project_uuid=project, parse=parse)
 
     async def hms(
-        self, sns: str | Sequence[str], *, project_uuid: str | None = None
+        self,
+        sns: str | Sequence[str],
+        *,
+        language: str | None = None,
+        project_uuid: str | None = None,
     ) -> builtins.list[DeviceHms]:
         """Health (HMS) messages of one or more devices.
 
         ``GET /openapi/v0.1/device/hms?device_sn_list=SN1,SN2`` (§5.2). ``sns``: the serial
         numbers (a single string is one SN). Returns one :class:`DeviceHms` per device the
-        server reports, each with ``items`` (level, module, in_the_sky, code, message).
+        server reports, each with ``items`` (level, module, ``in_the_key``, code, message,
+        args, imminent). ``language`` (e.g. ``"en"``) is sent as the ``language`` query (§13).
         """
         serials = _text_list("sns", sns)
+        params = {"device_sn_list": ",".join(serials)}
+        if language is not None:
+            params["language"] = require_text("language", language)
         project = self._client._project_for(project_uuid, "devices")
 
         def parse(data: Any) -> builtins.list[DeviceHms]:
@@ -119,7 +164,7 @@ class Devices(Resource):
         return await self._client._call(
             "GET",
             f"{BASE}/hms",
-            params={"device_sn_list": ",".join(serials)},
+            params=params,
             project_uuid=project,
             parse=parse,
         )
@@ -169,14 +214,22 @@ class Devices(Resource):
 
     async def acquire_control(
         self, sn: str, payload_index: str | Sequence[str], *, project_uuid: str | None = None
-    ) -> None:
+    ) -> ControlResult:
         """Take control of aircraft payloads (needed for lens switch and video quality).
 
         ``POST /openapi/v0.1/device/control`` with ``{sn, payload_index: [...]}`` (§5.6).
         ``sn``: the aircraft; ``payload_index``: camera indexes of its ``camera_list`` (e.g.
-        ``["81-0-0"]``; a single string is one payload).
+        ``["81-0-0"]``; a single string is one payload). Returns the controls now held
+        (``{drone_sn, controls: [{type, gateway, user, payload_index}]}``, §13).
         """
-        await self._post(f"{BASE}/control", self._control_body(sn, payload_index), project_uuid)
+        project = self._client._project_for(project_uuid, "devices")
+        return await self._client._call(
+            "POST",
+            f"{BASE}/control",
+            json=self._control_body(sn, payload_index),
+            project_uuid=project,
+            parse=_parse_control,
+        )
 
     async def release_control(
         self, sn: str, payload_index: str | Sequence[str], *, project_uuid: str | None = None
@@ -196,12 +249,10 @@ class Devices(Resource):
     ) -> None:
         """Set a camera's video transmission quality (aircraft cameras need payload control).
 
-        ``PUT /openapi/v0.1/device/stream/quality`` with ``{sn, camera_index, quality}``
-        (§5.8). ``quality``: ``"adaptive"`` | ``"smooth"`` | ``"ultra_high_definition"``.
-        The field name is ambiguous in the sources (``quality`` in a V1 client, ``quality_type``
-        in a V2 one); aiodji sends ``quality``.
+        ``PUT /openapi/v0.1/device/stream/quality`` with ``{sn, camera_index, quality_type}``
+        (§5.8, §13). ``quality``: ``"adaptive"`` | ``"smooth"`` | ``"ultra_high_definition"``.
         """
-        body = _camera_body(sn, camera_index, "quality", quality)
+        body = _camera_body(sn, camera_index, "quality_type", quality)
         project = self._client._project_for(project_uuid, "devices")
         await self._client._call(
             "PUT", f"{BASE}/stream/quality", json=body, project_uuid=project, parse=no_data
@@ -217,12 +268,13 @@ class Devices(Resource):
         password: str,
         mount_point: str,
         project_uuid: str | None = None,
-    ) -> None:
+    ) -> RtkResult:
         """Point the device at a custom network RTK (NTRIP) caster.
 
         ``POST /openapi/v0.1/device/{device_sn}/rtk`` with ``{host, port, account, password,
         mount_point}`` (§5.9): the caster's host name and TCP port, the NTRIP account and
-        password, and the mount point. The password never appears in reprs or logs.
+        password, and the mount point. The password never appears in reprs or logs. Returns
+        ``{bid, status}`` (§13).
         """
         path = f"{BASE}/{path_param('sn', sn)}/rtk"
         if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
@@ -234,7 +286,10 @@ class Devices(Resource):
             password=require_text("password", password),
             mount_point=require_text("mount_point", mount_point),
         )
-        await self._post(path, unstructure(settings), project_uuid)
+        project = self._client._project_for(project_uuid, "devices")
+        return await self._client._call(
+            "POST", path, json=unstructure(settings), project_uuid=project, parse=_parse_rtk
+        )
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from aiodji.errors import InvalidArgumentError
-from aiodji.models import Model3D, Model3DCreated, Page
+from aiodji.models import Model3D, Model3DCreate, Model3DCreated, Page
 from aiodji.resources._base import Resource, check_paging, parse_page, path_param, require_text
-from aiodji.serde import structure
+from aiodji.serde import structure, unstructure
 
 __all__ = ["Models3D"]
 
@@ -19,11 +19,18 @@ MAX_PAGE_SIZE = 100
 
 
 def _parse_created(data: Any) -> Model3DCreated:
-    # reply "model id" (§9.3): key not read; ``id`` assumed, ``model_id`` accepted too
+    # reply ``{"id": int}`` (§13); ``model_id`` accepted too
     if isinstance(data, dict) and "id" not in data and "model_id" in data:
         data = {**data, "id": data["model_id"]}
     created: Model3DCreated = structure(data, Model3DCreated)
     return created
+
+
+def _text_list(name: str, value: str | Sequence[str], *, required: bool) -> builtins.list[str]:
+    items = [value] if isinstance(value, str) else builtins.list(value)
+    if required and not items:
+        raise InvalidArgumentError(f"{name} needs at least one value")
+    return [require_text(name, item) for item in items]
 
 
 class Models3D(Resource):
@@ -69,37 +76,66 @@ class Models3D(Resource):
         *,
         name: str,
         reconstruction_type: str | Sequence[str],
+        task_folder_id: int | str | None = None,
+        generate_model_formats: Sequence[str] | None = None,
+        wkt: str | None = None,
+        quality_level: str | None = None,
+        reconstruction_mode: str | None = None,
+        simplified_factor: float | None = None,
+        predefine_area: object | None = None,
         project_uuid: str | None = None,
         **more: Any,
     ) -> Model3DCreated:
-        """Start a reconstruction. ``POST /openapi/v0.1/model/create`` (§9.3).
+        """Start a reconstruction. ``POST /openapi/v0.1/model/create`` (§9.3, §13).
 
-        ``name`` the model name; ``reconstruction_type`` the outputs to build (an array on the
-        wire; one string is wrapped). The rest of the body was not read (a media folder id,
-        quality, output formats such as b3dm/osgb/ply/obj [secondary]): pass those as keyword
-        arguments with their wire names; they are sent unchanged. Returns the model ``id``.
+        ``name`` the model name; ``reconstruction_type`` the outputs to build (an array; one
+        string is wrapped); ``task_folder_id`` the ``folder_id`` of the flight task whose photos
+        to use; ``generate_model_formats`` e.g. ``["b3dm", "osgb"]``; ``wkt`` the coordinate
+        system as WKT text (the "coordinate systems" page is a table of WKT strings);
+        ``quality_level`` (e.g. ``"medium"``), ``reconstruction_mode`` (``"normal"``),
+        ``simplified_factor`` (``0.2``), ``predefine_area``. Unset ones are not sent; other wire
+        fields can be passed as keyword arguments. Returns the model ``id`` (an int).
         """
-        kinds: builtins.list[str] = (
-            [reconstruction_type]
-            if isinstance(reconstruction_type, str)
-            else builtins.list(reconstruction_type)
+        kinds = _text_list("reconstruction_type", reconstruction_type, required=True)
+        formats = (
+            None
+            if generate_model_formats is None
+            else _text_list("generate_model_formats", generate_model_formats, required=False)
         )
-        if not kinds:
-            raise InvalidArgumentError("reconstruction_type needs at least one value")
-        for kind in kinds:
-            require_text("reconstruction_type", kind)
-        clash = {"name", "reconstruction_type"} & more.keys()
+        if isinstance(task_folder_id, bool) or not isinstance(task_folder_id, int | str | None):
+            raise InvalidArgumentError(
+                f"task_folder_id must be an int or str, got {task_folder_id!r}"
+            )
+        if wkt is not None:
+            require_text("wkt", wkt)
+        documented = Model3DCreate(
+            name=require_text("name", name),
+            task_folder_id=task_folder_id if task_folder_id is not None else "",
+            reconstruction_type=kinds,
+            generate_model_formats=formats,
+            wkt=wkt,
+            quality_level=quality_level,
+            reconstruction_mode=reconstruction_mode,
+            simplified_factor=simplified_factor,
+            predefine_area=predefine_area,
+        )
+        wire = {k: v for k, v in unstructure(documented).items() if v is not None}
+        if task_folder_id is None:
+            del wire["task_folder_id"]
+        clash = wire.keys() & more.keys()
         if clash:
             raise InvalidArgumentError(f"duplicate fields: {sorted(clash)}")
-        body = {**more, "name": require_text("name", name), "reconstruction_type": kinds}
+        body = {**more, **wire}
         project = self._client._project_for(project_uuid, "models3d")
         return await self._client._call(
             "POST", f"{MODEL_PATH}/create", json=body, project_uuid=project, parse=_parse_created
         )
 
-    async def get(self, model_id: str, *, project_uuid: str | None = None) -> Model3D:
-        """One model with its status and, once built, ``preview_url``/``download_url``.
-        ``GET /openapi/v0.1/model/{model_id}`` (§9.4)."""
+    async def get(self, model_id: int | str, *, project_uuid: str | None = None) -> Model3D:
+        """One model with ``url`` (download), ``preview_url`` and ``user_name``.
+        ``GET /openapi/v0.1/model/{model_id}`` (§9.4); ids are ints live (§13)."""
+        if isinstance(model_id, int) and not isinstance(model_id, bool):
+            model_id = str(model_id)
         path = f"{MODEL_PATH}/{path_param('model_id', model_id)}"
         project = self._client._project_for(project_uuid, "models3d")
         return await self._client._call(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from aiodji.models import DevicePair, MemberRole, Page, Project, StsToken
+from aiodji.errors import InvalidArgumentError
+from aiodji.models import DevicePair, Member, MemberRole, Page, Project, StsToken
 from aiodji.resources._base import Resource, check_paging, no_data, parse_page, require_text
 from aiodji.serde import structure
 
@@ -156,21 +157,35 @@ class Projects(Resource):
         nickname: str | None = None,
         project_uuid: str | None = None,
     ) -> None:
-        """Add a user to the project, or change the role of a member.
+        """Add a user to the project, or change the role of a member (an upsert).
 
-        ``PUT /openapi/v0.1/project/member`` with ``X-Project-Uuid`` and body ``{user_id, role,
-        nickname}`` (§4.5, [secondary]; the reply is the bare envelope).
-
-        - ``user_id``: the FlightHub 2 user id (as in the token's ``user_id`` claim).
-        - ``role``: ``"project-member"`` (default) or ``"project-admin"``.
-        - ``nickname``: the name shown in the project (optional, not sent when None).
+        ``PUT /openapi/v0.1/project/member`` with ``{"add_users": [{user_id, role, nickname?}]}``
+        (§13). ``role``: ``"project-member"`` (default) or ``"project-admin"``; ``nickname``
+        the name shown in the project (not sent when None). :meth:`add_members` sends several.
         """
-        require_text("user_id", user_id)
-        require_text("role", role)
-        if nickname is not None:
-            require_text("nickname", nickname)
+        await self.add_members(
+            [Member(user_id=user_id, role=MemberRole(role), nickname=nickname)],
+            project_uuid=project_uuid,
+        )
+
+    async def add_members(
+        self, members: Sequence[Member], *, project_uuid: str | None = None
+    ) -> None:
+        """Add or update several members at once: one ``PUT /project/member`` with every
+        entry in ``add_users`` (§13)."""
+        users: list[dict[str, Any]] = []
+        for member in members:
+            if not isinstance(member, Member):
+                raise InvalidArgumentError(f"members must be aiodji.models.Member, got {member!r}")
+            entry: dict[str, Any] = {
+                "user_id": require_text("user_id", member.user_id),
+                "role": require_text("role", member.role),
+            }
+            if member.nickname is not None:
+                entry["nickname"] = require_text("nickname", member.nickname)
+            users.append(entry)
+        if not users:
+            raise InvalidArgumentError("add_members needs at least one member")
         project = self._client._project_for(project_uuid, "projects")
-        body: dict[str, Any] = {"user_id": user_id, "role": str(role)}
-        if nickname is not None:
-            body["nickname"] = nickname
+        body = {"add_users": users}
         await self._client._call("PUT", MEMBER_PATH, json=body, project_uuid=project, parse=no_data)

@@ -69,6 +69,20 @@ def _parse_created(data: Any) -> FlightTaskCreated:
     return created
 
 
+_TRACK_KEYS = frozenset({"track_id", "drone_sn", "flight_distance", "flight_duration", "points"})
+
+
+def _parse_track(data: Any) -> TaskTrack:
+    # live nests the track under ``track`` (§13); a flat V2-style reply is folded into it
+    if data is None:
+        return TaskTrack()
+    if isinstance(data, Mapping) and "track" not in data and _TRACK_KEYS & data.keys():
+        outer = {k: v for k, v in data.items() if k not in _TRACK_KEYS}
+        data = {**outer, "track": {k: v for k, v in data.items() if k in _TRACK_KEYS}}
+    track: TaskTrack = structure(data, TaskTrack)
+    return track
+
+
 def _none(data: Any) -> None:
     return None
 
@@ -281,6 +295,4 @@ class Tasks(Resource):
         duration. ``GET /openapi/v0.1/flight-task/{task_uuid}/track`` (§7.6)."""
         path = f"{TASK_PATH}/{path_param('task_uuid', task_uuid)}/track"
         project = self._client._project_for(project_uuid, "tasks")
-        return await self._client._call(
-            "GET", path, project_uuid=project, parse=lambda d: structure(d, TaskTrack)
-        )
+        return await self._client._call("GET", path, project_uuid=project, parse=_parse_track)

@@ -37,8 +37,8 @@ class Waylines(Resource):
     ) -> WaylineUploaded:
         """Tell FlightHub 2 a KMZ was uploaded. ``POST /openapi/v0.1/wayline/finish-upload``
         with ``name`` (the wayline name shown in FlightHub 2) and ``object_key`` (the key of the
-        KMZ in the project's storage bucket) (§8.1). Returns the new wayline's ``id`` when the
-        server gives one (reply not documented)."""
+        KMZ in the project's storage bucket) (§8.1). Returns ``{uuid, name}``: the new
+        wayline's id is ``uuid`` (§13 [live])."""
         body = {
             "name": require_text("name", name),
             "object_key": require_text("object_key", object_key),

@@ -141,7 +141,9 @@ class DeviceOpsState:
                     "code": code,
                     "level": rng.choice(HMS_LEVELS),
                     "module": module,
-                    "in_the_sky": 0,
+                    "in_the_key": "on_the_ground",  # §13 name and values
+                    "args": {"component_index": 0, "sensor_index": 0},
+                    "imminent": 0,
                     "message": message,
                 }
                 for code, module, message in picks

@@ -10,6 +10,7 @@ Models: ``waiting → processing → success``.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 import random
@@ -43,6 +44,13 @@ def _haversine(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
 
 
+def _rfc3339(unix: int | None) -> str | None:
+    """A unix time as live task replies send it: an RFC 3339 string (§13)."""
+    if unix is None:
+        return None
+    return dt.datetime.fromtimestamp(unix, tz=dt.UTC).isoformat().replace("+00:00", "Z")
+
+
 @attrs.define(slots=True)
 class SimWayline:
     id: str
@@ -62,32 +70,26 @@ class SimWayline:
         return round(_path_length(self.waypoints), 1)
 
     def to_wire(self) -> dict[str, Any]:
+        # §13 [live] list item
         return {
             "id": self.id,
             "name": self.name,
-            "drone_model_key": self.drone_model_key,
-            "payload_model_keys": list(self.payload_model_keys),
+            "size": 2048 + 64 * len(self.waypoints),
             "template_types": list(self.template_types),
-            "object_key": self.object_key,
-            "user_name": self.user_name,
-            "favorited": False,
-            "create_time": self.create_time,
             "update_time": self.update_time,
+            "device_model_key": self.drone_model_key,
+            "payload_information": [
+                {"domain": "1", "type": key.split("-")[1], "lens_type": "wide"}
+                for key in self.payload_model_keys
+            ],
         }
 
     def to_wire_detail(self, base_url: str) -> dict[str, Any]:
         return {
-            "id": self.id,
-            "name": self.name,
-            "drone_model_key": self.drone_model_key,
-            "payload_model_keys": list(self.payload_model_keys),
-            "template_types": list(self.template_types),
-            "object_key": self.object_key,
-            "distance": self.distance,
-            "duration": round(self.distance / 10.0, 1),  # at 10 m/s
-            "waypoint_count": len(self.waypoints),
+            **self.to_wire(),
             "download_url": f"{base_url}/{self.object_key}?signature=sim-{self.id[:8]}",
-            "update_time": self.update_time,
+            "distance": self.distance,
+            "wayline_point_nums": len(self.waypoints),
         }
 
 
@@ -117,18 +119,35 @@ class SimTask:
     def task_type(self) -> str:
         return str(self.body["task_type"])
 
+    @property
+    def folder_id(self) -> int:
+        return int(self.uuid.replace("-", "")[:7], 16)  # stable per task, an int as live
+
     def to_wire(self) -> dict[str, Any]:
-        out = dict(self.body)
+        out = {k: v for k, v in self.body.items() if k not in ("begin_at", "latest_begin_at")}
         out.update(
             uuid=self.uuid,
             status=self.status,
-            begin_at=self.begin_at,
-            end_at=self.end_at,
+            # live times are RFC 3339 strings (§13), never ints
+            begin_at=_rfc3339(self.begin_at),
+            end_at=_rfc3339(self.end_at),
+            run_at=_rfc3339(self.begin_at if self.status != "waiting" else None),
+            completed_at=_rfc3339(self.end_at if self.status == "success" else None),
+            folder_id=self.folder_id,
+            current_waypoint_index=0,
+            total_waypoints=len(self.track) or None,
+            media_upload_status="uploaded" if self.status == "success" else "waiting",
+            is_break_point_resume=False,
+            operations=None,
+            exceptions=None,
             folder_info={
+                "folder_id": self.folder_id,
                 "expected_file_count": self.expected_files,
                 "uploaded_file_count": self.uploaded_files,
             },
         )
+        if "latest_begin_at" in self.body:
+            out["latest_begin_at"] = _rfc3339(self.body["latest_begin_at"])
         return out
 
     def track_wire(self) -> dict[str, Any]:
@@ -137,12 +156,17 @@ class SimTask:
         duration = (
             (self.track[-1]["timestamp"] - self.track[0]["timestamp"]) / 1000 if coords else 0
         )
-        return {
-            "track_id": f"track-{self.uuid}",
-            "drone_sn": self.drone_sn,
-            "flight_distance": round(distance, 1),
-            "flight_duration": float(duration),
-            "points": list(self.track),
+        return {  # nested as live (§13)
+            "name": self.name,
+            "status": self.status,
+            "wayline_uuid": self.body.get("wayline_uuid"),
+            "track": {
+                "track_id": f"track-{self.uuid}",
+                "drone_sn": self.drone_sn,
+                "flight_distance": round(distance, 1),
+                "flight_duration": float(duration),
+                "points": list(self.track),
+            },
         }
 
 
@@ -157,22 +181,27 @@ class SimModel:
     progress: int = 0
     updated_at: int = 0
 
+    @property
+    def int_id(self) -> int:
+        return int(self.id.replace("-", "")[:8], 16)  # live model ids are ints (§13)
+
     def to_wire(self) -> dict[str, Any]:
         return {
-            "id": self.id,
+            "id": self.int_id,
             "name": self.name,
-            "status": self.status,
-            "progress": self.progress,
-            "reconstruction_type": list(self.reconstruction_type),
-            "created_at": self.created_at,
-            "updated_at": self.updated_at or self.created_at,
+            "file_type": "b3dm",
+            "show_on_map": self.status == "success",
+            "size": 1_000_000 if self.status == "success" else 0,
+            "create_at": self.created_at * 1000,  # ms, as live list replies
+            "update_at": (self.updated_at or self.created_at) * 1000,
         }
 
     def to_wire_detail(self, base_url: str) -> dict[str, Any]:
         out = self.to_wire()
+        out["user_name"] = "sim-admin"
         if self.status == "success":
-            out["preview_url"] = f"{base_url}/models/{self.id}/preview?signature=sim"
-            out["download_url"] = f"{base_url}/models/{self.id}/model.zip?signature=sim"
+            out["preview_url"] = f"{base_url}/models/{self.int_id}/preview?signature=sim"
+            out["url"] = f"{base_url}/models/{self.int_id}/model.zip?signature=sim"
         return out
 
 
@@ -297,9 +326,11 @@ class MissionState:
                 {
                     "uuid": media_id,
                     "name": f"DJI_{i + 1:04d}.{ext}",
-                    "media_type": kind,
+                    "file_type": kind,
+                    "suffix": ext,
                     "size": 4_000_000 + i * 1_000,
-                    "created_at": task.begin_at + i * 10,
+                    "create_at": _rfc3339(task.begin_at + i * 10),
+                    "update_at": _rfc3339(task.begin_at + i * 10),
                     "preview_url": f"{signed}&x-preview=1",
                     "original_url": signed,
                 }

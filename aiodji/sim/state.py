@@ -149,16 +149,17 @@ class Converter:
         url = self.bypass_option.get("url")
         return url if isinstance(url, str) else None
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self, v1_names: bool = False) -> dict[str, Any]:
+        # the sources disagree on two names (§13): V1 camera_index/schema_option, V2 the others
         return {
             "converter_id": self.converter_id,
             "converter_name": self.converter_name,
             "sn": self.sn,
-            "camera": self.camera,
+            ("camera_index" if v1_names else "camera"): self.camera,
             "video": self.video,
             "video_type": self.video_type,
             "schema": self.schema,
-            "bypass_option": self.bypass_option,
+            ("schema_option" if v1_names else "bypass_option"): self.bypass_option,
             "state": self.state,
             "code": self.code,
             "auto_push_stream": self.auto_push_stream,
@@ -183,6 +184,9 @@ class SimState:
 
     org_uuid: str
     converter_limit: int = 20
+    # where sources disagree on a reply's spelling (§13), this instance answers in the V1 one
+    # (converter camera_index/schema_option, wrapped device state); chosen per seed
+    v1_names: bool = False
     projects: dict[str, Project] = attrs.field(factory=dict)
     devices: dict[str, Device] = attrs.field(factory=dict)
     pairs: dict[str, list[DevicePair]] = attrs.field(factory=dict)
@@ -224,6 +228,7 @@ class SimState:
             org_uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             converter_limit=converter_limit,
             rng=rng,
+            v1_names=seed % 2 == 1,
         )
         n = 0
         for p in range(1, projects + 1):

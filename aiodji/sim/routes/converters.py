@@ -144,7 +144,7 @@ def register(app: web.Application, sim: Simulator) -> None:
             items = list(islice(index.values(), start, start + size))
         return ok(
             {
-                "list": [c.to_wire() for c in items],
+                "list": [c.to_wire(sim.state.v1_names) for c in items],
                 "pagination": {"page": page, "page_size": size, "total": total},
             }
         )

@@ -73,7 +73,12 @@ def register(app: web.Application, sim: Simulator) -> None:
     async def state(request: web.Request) -> web.StreamResponse:
         dev = device(request, request.match_info["device_sn"])
         project = sim.state.projects[project_of(request)]
-        return ok(ops.thing_model(dev, project.latitude, project.longitude))
+        model = ops.thing_model(dev, project.latitude, project.longitude)
+        if sim.state.v1_names:  # the wrapped form of §13; the other instances answer flat
+            return ok(
+                {"device_sn": dev.sn, "device_model": dict(dev.device_model), "device_state": model}
+            )
+        return ok(model)
 
     @project_scoped
     async def hms(request: web.Request) -> web.StreamResponse:
@@ -147,7 +152,12 @@ def register(app: web.Application, sim: Simulator) -> None:
         check_not_taken(dev.sn, payloads)
         for index in payloads:
             ops.controls[(dev.sn, index)] = OPENAPI_HOLDER
-        return ok(omit_data=True)
+        held = [
+            {"type": "payload", "gateway": "", "user": OPENAPI_HOLDER,
+             "payload_index": index}
+            for index in payloads
+        ]  # fmt: skip
+        return ok({"drone_sn": dev.sn, "controls": held})  # §13 reply shape
 
     @project_scoped
     async def release_control(request: web.Request) -> web.StreamResponse:
@@ -163,8 +173,8 @@ def register(app: web.Application, sim: Simulator) -> None:
         dev = device(request, required_str(body, "sn"))
         camera_index = required_str(body, "camera_index")
         _camera(dev, camera_index)
-        # the docs disagree on the field name (API.md §5.8): accept both
-        key = "quality" if "quality" in body else "quality_type"
+        # live clients send quality_type (§13); the older V1 comment's "quality" is accepted
+        key = "quality_type" if "quality_type" in body else "quality"
         quality = _choice(body, key, QUALITIES)
         if not dev.is_gateway:  # control is taken on aircraft payloads only (§5.6)
             require_control(dev.sn, camera_index)
@@ -185,7 +195,7 @@ def register(app: web.Application, sim: Simulator) -> None:
             password=required_str(body, "password"),
             mount_point=required_str(body, "mount_point"),
         )
-        return ok(omit_data=True)
+        return ok({"bid": sim.state.new_uuid(), "status": "ok"})  # §13 reply shape
 
     router = app.router
     router.add_get(BASE + "/hms", hms)

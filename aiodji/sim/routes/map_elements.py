@@ -96,6 +96,6 @@ def register(app: web.Application, sim: Simulator) -> None:
             resource=resource,
         )
         missions.annotations[element.id] = element
-        return ok({"id": element.id})
+        return ok({})  # live answers an empty object, no id (§13)
 
     app.router.add_post(BASE, create)

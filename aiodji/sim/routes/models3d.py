@@ -43,7 +43,7 @@ def register(app: web.Application, sim: Simulator) -> None:
         ):
             raise ApiError(CODE_BAD_REQUEST, "invalid parameter: reconstruction_type")
         model = missions.add_model(project_of(request), name, kinds, int(time.time()))
-        return ok({"id": model.id})
+        return ok({"id": model.int_id})  # an int, as live (§13)
 
     @project_scoped
     async def list_models(request: web.Request) -> web.StreamResponse:
@@ -52,7 +52,8 @@ def register(app: web.Application, sim: Simulator) -> None:
 
     @project_scoped
     async def detail(request: web.Request) -> web.StreamResponse:
-        model = missions.models.get(request.match_info["model_id"])
+        wanted = request.match_info["model_id"]
+        model = next((m for m in missions.models.values() if str(m.int_id) == wanted), None)
         if model is None or model.project_uuid != project_of(request):
             raise ApiError(CODE_NOT_FOUND, "model not found")
         reply = ok(model.to_wire_detail(missions.storage_url))

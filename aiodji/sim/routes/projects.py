@@ -99,6 +99,7 @@ def register(app: web.Application, sim: Simulator) -> None:
                     "access_key_secret": grant.access_key_secret,
                     "security_token": grant.security_token,
                     "expire": STS_LIFETIME,
+                    "platform": "minio",  # [live] (§13)
                 },
             }
         )
@@ -106,13 +107,20 @@ def register(app: web.Application, sim: Simulator) -> None:
     @project_scoped
     async def add_member(request: web.Request) -> web.StreamResponse:
         body = await read_json(request)
-        user_id = required_str(body, "user_id")
-        role = body.get("role")
-        if not isinstance(role, str) or role not in MEMBER_ROLES:
-            raise ApiError(CODE_BAD_REQUEST, "invalid parameter: role")
-        nickname = _optional_str(body, "nickname")
+        users = body.get("add_users")  # a list: several users at once, an upsert (§13)
+        if not isinstance(users, list) or not users or not all(isinstance(u, dict) for u in users):
+            raise ApiError(CODE_BAD_REQUEST, "invalid parameter: add_users")
+        added: list[Member] = []
+        for entry in users:
+            user_id = required_str(entry, "user_id")
+            role = entry.get("role")
+            if not isinstance(role, str) or role not in MEMBER_ROLES:
+                raise ApiError(CODE_BAD_REQUEST, "invalid parameter: role")
+            added.append(
+                Member(user_id=user_id, role=role, nickname=_optional_str(entry, "nickname"))
+            )
         members = sim.state.device_ops.members.setdefault(project_of(request), {})
-        members[user_id] = Member(user_id=user_id, role=role, nickname=nickname)
+        members.update((m.user_id, m) for m in added)
         return ok(omit_data=True)
 
     app.router.add_get("/openapi/v0.1/project", list_projects)

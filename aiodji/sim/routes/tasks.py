@@ -129,7 +129,7 @@ def register(app: web.Application, sim: Simulator) -> None:
         begin_at = body.get("begin_at", int(time.time()))
         task = missions.add_task(project, body, begin_at, drone_sn=drone_sn)
         return ok(
-            {"task": {"uuid": task.uuid, "begin_at": begin_at, "wayline_validity_check_codes": []}}
+            {"task_uuid": task.uuid}  # flat, as the reference client reads it (§13)
         )
 
     @project_scoped

@@ -38,7 +38,7 @@ def register(app: web.Application, sim: Simulator) -> None:
         line = missions.add_wayline(
             project, name, object_key, center=(centre.latitude, centre.longitude)
         )
-        return ok({"id": line.id})  # reply not read (§8.1): the new id is the useful part
+        return ok({"uuid": line.id, "name": line.name})  # §13 [live]
 
     @project_scoped
     async def list_waylines(request: web.Request) -> web.StreamResponse:
