@@ -12,7 +12,9 @@ import orjson
 
 from aiodji.errors import (
     APIStatusError,
+    AuthenticationError,
     DJIError,
+    NotAvailableError,
     RateLimitError,
     ResponseValidationError,
     business_code_meaning,
@@ -24,6 +26,17 @@ from aiodji.retry import Failure, parse_retry_after
 __all__ = ["AttemptFailed", "judge_reply"]
 
 WRONG_BASE_URL = "wrong base URL?"
+# a key of one public cloud is refused by another region's gateway with 401 (API.md §13)
+WRONG_REGION = "a key from another region? each public gateway accepts only its own keys"
+NOT_AVAILABLE = (
+    "not available on this deployment: a documented path answered 404 with no API reply "
+    "(stream converters, for one, exist on private clouds only)"
+)
+
+
+def _not_available(status: int, payload: Any, headers: Mapping[str, str], body: bytes) -> bool:
+    """A 404 whose body is empty or not JSON (and not an HTML page of a wrong host)."""
+    return status == 404 and payload is None and not (body and _looks_like_html(headers, body))
 
 
 class AttemptFailed(Exception):
@@ -52,8 +65,18 @@ def _parse(body: bytes) -> Any:
         return None
 
 
-def _status_error(status: int, headers: Mapping[str, str], body: bytes) -> APIStatusError:
+def _status_error(
+    status: int, headers: Mapping[str, str], body: bytes, *, public_gateway: bool = False
+) -> APIStatusError:
     payload = _parse(body) if body else None
+    if _not_available(status, payload, headers, body):
+        return NotAvailableError(
+            NOT_AVAILABLE,
+            text=f"HTTP 404: {NOT_AVAILABLE}",
+            status_code=status,
+            body=body,
+            headers=dict(headers),
+        )
     code: int | None = None
     message = ""
     if isinstance(payload, dict):
@@ -72,6 +95,8 @@ def _status_error(status: int, headers: Mapping[str, str], body: bytes) -> APISt
     elif payload is None and body and _looks_like_html(headers, body):
         text += f" (an HTML page, not the FlightHub 2 API: {WRONG_BASE_URL})"
     cls = status_error_class(status)
+    if public_gateway and (status == 401 or code == 200401):
+        text += f" ({WRONG_REGION})"
     kw: dict[str, Any] = {}
     if issubclass(cls, RateLimitError):
         kw["retry_after"] = parse_retry_after(headers.get("Retry-After"))
@@ -86,11 +111,15 @@ def _status_error(status: int, headers: Mapping[str, str], body: bytes) -> APISt
     )
 
 
-def judge_reply(status: int, headers: Mapping[str, str], body: bytes) -> Any:
-    """The envelope's ``data`` of a successful reply; otherwise raise :class:`AttemptFailed`."""
+def judge_reply(
+    status: int, headers: Mapping[str, str], body: bytes, *, public_gateway: bool = False
+) -> Any:
+    """The envelope's ``data`` of a successful reply; otherwise raise :class:`AttemptFailed`.
+
+    ``public_gateway``: the host is a public access point (adds the region hint to a 401)."""
     if status >= 300 or status < 200:
-        error = _status_error(status, headers, body)
-        retryable = not (300 <= status < 400)
+        error = _status_error(status, headers, body, public_gateway=public_gateway)
+        retryable = not (300 <= status < 400) and not isinstance(error, NotAvailableError)
         raise AttemptFailed(error, Failure.STATUS, retryable=retryable)
     payload = _parse(body)
     raw_code = payload.get("code") if isinstance(payload, dict) else None
@@ -121,6 +150,8 @@ def judge_reply(status: int, headers: Mapping[str, str], body: bytes) -> Any:
     if meaning and message and not _says_the_same(meaning, message):
         text += f" ({meaning})"
     cls = business_error_class(code)
+    if public_gateway and issubclass(cls, AuthenticationError):
+        text += f" ({WRONG_REGION})"
     kw: dict[str, Any] = {}
     if issubclass(cls, RateLimitError):
         kw["retry_after"] = parse_retry_after(headers.get("Retry-After"))

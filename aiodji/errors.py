@@ -33,6 +33,7 @@ __all__ = [
     "DJIError",
     "InternalServerError",
     "InvalidArgumentError",
+    "NotAvailableError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -137,6 +138,12 @@ class PermissionDeniedError(APIStatusError):
 
 class NotFoundError(APIStatusError):
     """HTTP 404 or code 200404."""
+
+
+class NotAvailableError(NotFoundError):
+    """HTTP 404 with an empty or non-JSON body on a documented path: this deployment lacks the
+    feature (e.g. stream converters on a public gateway: forwarding is private-cloud only,
+    API.md §13). Never retried."""
 
 
 class ConflictError(APIStatusError):

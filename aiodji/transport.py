@@ -25,7 +25,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from aiodji._version import __version__
-from aiodji.config import API_PREFIX, ClientConfig, RateLimit, Timeouts
+from aiodji.config import API_PREFIX, REGION_BASE_URLS, ClientConfig, RateLimit, Timeouts
 from aiodji.envelope import AttemptFailed, judge_reply
 from aiodji.errors import (
     APIConnectionError,
@@ -106,6 +106,8 @@ class Transport:
         self.config = config
         self.hooks = hooks  # None = the fast path: no event is built
         self._trace_configs = list(trace_configs) if trace_configs else None
+        # a public access point (not a private deployment): a 401 there may be a region mix-up
+        self._public_gateway = config.base_url.rstrip("/") in REGION_BASE_URLS.values()
         self._session = session
         self._owns_session = session is None
         self._closed = False
@@ -223,7 +225,7 @@ class Transport:
                 status, resp_headers, raw, sent_at = await self._attempt(
                     method, url, query, headers, body, options.timeouts, attempt
                 )
-                data = judge_reply(status, resp_headers, raw)
+                data = judge_reply(status, resp_headers, raw, public_gateway=self._public_gateway)
             except AttemptFailed as failed:
                 error = failed.error
                 decision = self._decide(method, failed, policy, retries, waits, sent_at)

@@ -144,6 +144,8 @@ async def _check_project(dji: aiodji.Client, project: str, checks: _Checks) -> N
             )
         else:
             checks.report("converters", False, _explain(exc))
+    except aiodji.NotAvailableError as exc:
+        checks.report("converters", False, str(exc))  # says what and why (private cloud only)
     except aiodji.NotFoundError as exc:
         checks.report(
             "converters",

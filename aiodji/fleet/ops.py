@@ -18,6 +18,7 @@ from aiodji.errors import (
     DJIError,
     InternalServerError,
     InvalidArgumentError,
+    NotAvailableError,
     NotFoundError,
 )
 from aiodji.models import Converter, Project
@@ -55,7 +56,8 @@ class FleetReport(BulkReport):
 def _gone(exc: BaseException) -> bool:
     if isinstance(exc, APIBusinessError) and exc.code in CONVERTER_GONE_CODES:
         return True
-    return isinstance(exc, NotFoundError)
+    # a deployment without the feature is not a converter that vanished (API.md §13)
+    return isinstance(exc, NotFoundError) and not isinstance(exc, NotAvailableError)
 
 
 class Fleet:
@@ -90,17 +92,28 @@ class Fleet:
         listed = await self._list_converters(await self.projects(selection))
         return [c for convs in listed.values() for c in convs if selection.matches(c)]
 
-    async def _list_converters(self, projects: Iterable[Project]) -> dict[str, list[Converter]]:
+    async def _list_converters(
+        self, projects: Iterable[Project], unavailable: dict[str, str] | None = None
+    ) -> dict[str, list[Converter]]:
         """Every converter of each project, projects fetched concurrently; the first error
-        (e.g. 213050: stream forwarding not enabled on this deployment) is raised."""
+        (e.g. 213050: stream forwarding not enabled on this deployment) is raised — except a
+        :class:`NotAvailableError` when ``unavailable`` is given: it is recorded per project."""
         ordered = list(projects)
 
         async def fetch(project: Project) -> list[Converter]:
             return list(await self._client.project(project.uuid).converters.list())
 
-        run = run_bulk(ordered, fetch, concurrency=DISCOVERY_CONCURRENCY, max_failures=0)
+        run = run_bulk(
+            ordered,
+            fetch,
+            concurrency=DISCOVERY_CONCURRENCY,
+            max_failures=None if unavailable is not None else 0,
+        )
         listed: dict[str, list[Converter]] = {p.uuid: [] for p in ordered}
         async for result in run:
+            if unavailable is not None and isinstance(result.error, NotAvailableError):
+                unavailable[result.item.uuid] = str(result.error)
+                continue
             if result.error is not None:
                 raise result.error
             if result.ok and result.value is not None:
@@ -118,8 +131,10 @@ class Fleet:
         """
         limit = _first(converter_limit, desired.converter_limit, self.converter_limit)
         everything = [p async for p in self._client.projects.iter()]
-        listed = await self._list_converters(projects_to_list(desired, everything))
-        return make_plan(desired, everything, listed, limit)
+        unavailable: dict[str, str] = {}
+        listed = await self._list_converters(projects_to_list(desired, everything), unavailable)
+        plan = make_plan(desired, everything, listed, limit)
+        return attrs.evolve(plan, unavailable=unavailable) if unavailable else plan
 
     # -- applying --------------------------------------------------------------------------
     async def apply(
@@ -150,15 +165,9 @@ class Fleet:
         report = FleetReport(total=len(plan.changes) + len(plan.skipped))
         todo = [c for c in plan.changes if previous.get(c.key) is not ItemState.SUCCEEDED]
         report.already_done = len(plan.changes) - len(todo)
-        # An `unknown` change may have reached the server. So may a `failed` create: its first
-        # try can have been applied before the reply was lost and the look-up by name failed
-        # too; creating it again blind would be a second create (PUT/DELETE are idempotent).
-        recheck = {
-            c.key
-            for c in todo
-            if previous.get(c.key) is ItemState.UNKNOWN
-            or (c.kind is ChangeKind.CREATE and previous.get(c.key) is ItemState.FAILED)
-        }
+        # re-checked: what may have reached the server — `unknown` changes, and failed creates
+        # (a create is not idempotent); a not_attempted change never left, a PUT can be redone
+        recheck = {c.key for c in todo if _may_have_happened(c, previous.get(c.key))}
         self._snapshots = {}
         book = Journal(journal) if journal is not None else None
 
@@ -382,6 +391,12 @@ class Fleet:
             progress=progress,
             stop=stop,
         )
+
+
+def _may_have_happened(change: Change, state: ItemState | None) -> bool:
+    if state is ItemState.UNKNOWN:
+        return True
+    return state is ItemState.FAILED and change.kind is ChangeKind.CREATE
 
 
 def _first(*values: int | None) -> int | None:

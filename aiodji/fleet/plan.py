@@ -71,6 +71,9 @@ class Plan:
     projects: tuple[Project, ...] = attrs.field(default=(), repr=False)
     converter_limit: int | None = None
     converter_count: int | None = None  # converters in the organization, when counted
+    # project uuid → why its converters could not be read (NotAvailableError: the deployment
+    # lacks stream forwarding); such projects are reported, not a failed run
+    unavailable: dict[str, str] = attrs.field(factory=dict)
 
     def __len__(self) -> int:
         return len(self.changes)
@@ -91,7 +94,10 @@ class Plan:
         return dict(counts)
 
     def summary(self) -> str:
-        return ", ".join(f"{n} {what}" for what, n in self.counts.items()) or "nothing to do"
+        text = ", ".join(f"{n} {what}" for what, n in self.counts.items()) or "nothing to do"
+        if self.unavailable:
+            text += f"; {len(self.unavailable)} projects without stream forwarding"
+        return text
 
 
 # -- the planner: pure (no I/O), so it is property-tested without a server ----------------------
