@@ -10,46 +10,13 @@ from typing import Any
 import pytest
 
 import aiodji
+from aiodji.operations import OPERATIONS
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
-# API.md §11: every (method, path) with a path, under /openapi/v0.1. Embedded on purpose: tests
-# run on a clean clone, without the research notes beside the repository.
-API_ENDPOINTS = {
-    ("GET", "/system_status"),
-    ("GET", "/project"),
-    ("GET", "/device"),
-    ("GET", "/project/device"),
-    ("GET", "/project/sts-token"),
-    ("PUT", "/project/member"),
-    ("GET", "/device/{device_sn}/state"),
-    ("GET", "/device/hms"),
-    ("POST", "/device/{device_sn}/command"),
-    ("POST", "/device/change-camera"),
-    ("POST", "/device/change-lens"),
-    ("POST", "/device/control"),
-    ("DELETE", "/device/control"),
-    ("PUT", "/device/stream/quality"),
-    ("POST", "/device/{device_sn}/rtk"),
-    ("POST", "/live-stream/start"),
-    ("POST", "/live-stream/converter"),
-    ("PUT", "/live-stream/converter/{converter_id}"),
-    ("GET", "/live-stream/converter"),
-    ("DELETE", "/live-stream/converter/{converter_id}"),
-    ("POST", "/flight-task"),
-    ("PUT", "/flight-task/{task_uuid}/status"),
-    ("GET", "/flight-task/{task_uuid}"),
-    ("GET", "/flight-task/list"),
-    ("GET", "/flight-task/{task_uuid}/media"),
-    ("GET", "/flight-task/{task_uuid}/track"),
-    ("POST", "/wayline/finish-upload"),
-    ("GET", "/wayline"),
-    ("GET", "/wayline/{wayline_id}"),
-    ("GET", "/model"),
-    ("POST", "/model/create"),
-    ("GET", "/model/{model_id}"),
-    ("POST", "/map/element"),
-}
+# every (method, path) under /openapi/v0.1: the operation table (itself checked against the spec
+# in test_operations.py), so the README, the table and the spec cannot drift apart
+API_ENDPOINTS = {(op.method, op.path) for op in OPERATIONS}
 # API.md §11 rows whose path was not found: listed, pointing at dji.request.
 NOT_FOUND = ("relay pairing mode", "relay pairing result")
 NOT_ENDPOINTS = ("coordinate systems",)  # §13: a doc table of WKT strings
