@@ -33,6 +33,7 @@ from aiodji.resources import (
     Devices,
     Livestream,
     Models3D,
+    OpenModels,
     Projects,
     System,
     Tasks,
@@ -253,6 +254,11 @@ class Client:
     @functools.cached_property
     def annotations(self) -> Annotations:
         return Annotations(self)
+
+    @functools.cached_property
+    def open_models(self) -> OpenModels:
+        """Open modeling: reconstruct from your own uploaded images (API.md §13.1)."""
+        return OpenModels(self)
 
     @functools.cached_property
     def bulk(self) -> BulkOps:

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import aiodji
 from aiodji import models
-from aiodji.models import Geometry, Member
+from aiodji.models import Geometry, Member, UploadedFile
 from aiodji.transport import MAX_RATE_LIMIT_WAITS
 
 pytestmark = pytest.mark.anyio
@@ -296,6 +296,19 @@ CALLS: dict[str, Call] = {
     "annotations.create_polygon": lambda d: d.annotations.create_polygon(
         "g", [[0, 0], [1, 0], [1, 1]]
     ),
+    "open_models.obtain_token": lambda d: d.open_models.obtain_token(),
+    "open_models.upload_callback": lambda d: d.open_models.upload_callback(
+        resource_uuid="r1", callback_param="cb", files=[UploadedFile("a.jpg", "e1")]
+    ),
+    "open_models.get_resource": lambda d: d.open_models.get_resource("r1"),
+    "open_models.delete_resource": lambda d: d.open_models.delete_resource("r1"),
+    "open_models.start": lambda d: d.open_models.start(
+        resource_uuid="r1", parameters={"parameter_3d": "{}"}
+    ),
+    "open_models.stop": lambda d: d.open_models.stop("m1"),
+    "open_models.get": lambda d: d.open_models.get("m1"),
+    "open_models.delete": lambda d: d.open_models.delete("m1"),
+    "open_models.running": lambda d: d.open_models.running(),
 }
 NAMESPACES = sorted({name.split(".")[0] for name in CALLS})
 

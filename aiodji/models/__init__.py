@@ -8,6 +8,7 @@ from aiodji.models import (
     devices,
     livestream,
     models3d,
+    open_models,
     projects,
     system,
     tasks,
@@ -18,6 +19,7 @@ from aiodji.models.annotations import *  # noqa: F403
 from aiodji.models.devices import *  # noqa: F403
 from aiodji.models.livestream import *  # noqa: F403
 from aiodji.models.models3d import *  # noqa: F403
+from aiodji.models.open_models import *  # noqa: F403
 from aiodji.models.projects import *  # noqa: F403
 from aiodji.models.system import *  # noqa: F403
 from aiodji.models.tasks import *  # noqa: F403
@@ -30,6 +32,7 @@ __all__ = [
     *devices.__all__,
     *livestream.__all__,
     *models3d.__all__,
+    *open_models.__all__,
     *projects.__all__,
     *system.__all__,
     *tasks.__all__,

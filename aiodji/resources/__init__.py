@@ -4,6 +4,7 @@ from aiodji.resources.annotations import Annotations
 from aiodji.resources.devices import Devices
 from aiodji.resources.livestream import Converters, Livestream
 from aiodji.resources.models3d import Models3D
+from aiodji.resources.open_models import OpenModels
 from aiodji.resources.projects import Projects
 from aiodji.resources.system import System
 from aiodji.resources.tasks import Tasks
@@ -15,6 +16,7 @@ __all__ = [
     "Devices",
     "Livestream",
     "Models3D",
+    "OpenModels",
     "Projects",
     "System",
     "Tasks",
