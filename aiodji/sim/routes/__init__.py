@@ -12,6 +12,7 @@ from . import (
     livestream,
     map_elements,
     models3d,
+    open_models,
     projects,
     system,
     tasks,
@@ -33,6 +34,7 @@ AREAS = (
     waylines,
     models3d,
     map_elements,
+    open_models,
 )
 
 
