@@ -143,6 +143,7 @@ async def test_80_column_table_never_wraps_ids(sim: Simulator, tmp_path: Path) -
     assert code == 0 and all(len(line) <= 80 for line in lines)
     body = [line for line in lines if line.startswith("│")]
     assert len(body) == 6  # one line per converter: nothing wrapped
+    assert all(line.endswith("│") for line in body)  # nothing cropped at the right edge either
     assert all(cid in out for cid in sim.state.converters)  # ids whole
     code, out, _ = await run(sim, tmp_path, "-o", "table", "--wide", "converters", "list",
                              "--all-projects", columns=80)  # fmt: skip
@@ -216,3 +217,15 @@ async def test_profiles_and_config_show(sim: Simulator, tmp_path: Path) -> None:
 async def test_shell_completion_scripts(sim: Simulator, tmp_path: Path, shell: str) -> None:
     code, out, _ = await run(sim, tmp_path, extra_env={"_AIODJI_COMPLETE": f"{shell}_source"})
     assert code == 0 and "_AIODJI_COMPLETE" in out
+
+
+def test_column_widths_fit_the_terminal_ids_whole() -> None:
+    from aiodji.cli.output import column_widths
+
+    natural = [11, 10, 19, 36, 16, 6]  # action, project, converter, id, sn, camera
+    ids = [False, False, False, True, False, False]
+    widths = column_widths(natural, ids, 80)
+    assert widths[3] == 36 and sum(widths) + 3 * len(widths) + 1 <= 80
+    assert widths == [5, 5, 5, 36, 5, 5]
+    assert column_widths(natural, ids, 90)[5] == 6  # a narrow column keeps its width
+    assert column_widths(natural, ids, 200) == natural

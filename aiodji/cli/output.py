@@ -66,16 +66,36 @@ def format_cell(column: str, value: Any) -> str:
     return str(value)
 
 
-def _table(title: str, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> Table:
+def _table(
+    title: str, columns: Sequence[str], rows: Iterable[Mapping[str, Any]], width: int | None
+) -> Table:
     table = Table(title=title, title_justify="left")
     cells = [[format_cell(c, row.get(c)) for c in columns] for row in rows]
-    for i, column in enumerate(columns):
+    natural = [max((len(r[i]) for r in cells), default=0) for i in range(len(columns))]
+    natural = [max(n, len(c)) for n, c in zip(natural, columns, strict=True)]
+    ids = [is_id_column(c) for c in columns]
+    widths = column_widths(natural, ids, width) if width is not None else natural
+    for column, fixed, w in zip(columns, ids, widths, strict=True):
         # ids are never shortened (copy, grep); other cells end in … when space is short
-        whole = max((len(r[i]) for r in cells), default=0) if is_id_column(column) else None
-        table.add_column(column, overflow="ellipsis", no_wrap=True, min_width=whole)
+        table.add_column(
+            column, overflow="ellipsis", no_wrap=True, min_width=w if fixed else None, max_width=w
+        )
     for row_cells in cells:
         table.add_row(*row_cells)
     return table
+
+
+def column_widths(natural: Sequence[int], ids: Sequence[bool], width: int) -> list[int]:
+    """Cell widths that fit a ``width``-column terminal: ids whole, the other columns share
+    what is left (narrow ones keep their width, the widest are cut first, never below 3)."""
+    budget = width - (3 * len(natural) + 1) - sum(n for n, i in zip(natural, ids, strict=True) if i)
+    out = list(natural)
+    others = sorted((n, k) for k, (n, i) in enumerate(zip(natural, ids, strict=True)) if not i)
+    for left, (n, k) in zip(range(len(others), 0, -1), others, strict=True):
+        share = max(3, budget // left)
+        out[k] = min(n, share)
+        budget -= out[k]
+    return out
 
 
 def is_id_column(column: str) -> bool:
@@ -96,7 +116,7 @@ def render_rows(
     out = out or sys.stdout
     if fmt == "table":
         console = Console(file=out, soft_wrap=wide, width=100_000 if wide else None)
-        console.print(_table(title, columns, rows))
+        console.print(_table(title, columns, rows, None if wide else console.width))
     elif fmt == "json":
         picked = [{c: row.get(c) for c in columns} for row in rows]
         out.write(orjson.dumps(picked, default=str, option=orjson.OPT_INDENT_2).decode() + "\n")
