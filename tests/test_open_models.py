@@ -18,7 +18,9 @@ async def test_open_model_flow() -> None:
         token = await om.obtain_token()
         assert token.resource_uuid and token.callback_param
         batch = token.resource_uuid
+        # S3's ETag header comes in quotes; the wire wants none (the simulator refuses them)
         files = [UploadedFile(f"IMG_{i}.JPG", f'"etag{i}"') for i in range(6)]
+        assert files[0].etag == "etag0"
         await om.upload_callback(
             resource_uuid=batch, callback_param=token.callback_param, files=files
         )
@@ -39,3 +41,18 @@ async def test_open_model_flow() -> None:
         await om.delete_resource(batch)
         with pytest.raises(aiodji.InvalidArgumentError):  # 1..100 files a call
             await om.upload_callback(resource_uuid=batch, callback_param="x", files=[])
+
+
+async def test_the_simulator_refuses_quoted_etags() -> None:
+    async with Simulator() as sim, aiodji.Client(token=sim.token, base_url=sim.url) as dji:
+        token = await dji.open_models.obtain_token()
+        with pytest.raises(aiodji.APIBusinessError, match="etag"):
+            await dji.request(
+                "POST",
+                "/openapi/v0.1/open_model/stores/upload_callback",
+                json={
+                    "resource_uuid": token.resource_uuid,
+                    "callback_param": token.callback_param,
+                    "files": [{"name": "a.jpg", "etag": '"abc"'}],
+                },
+            )

@@ -26,6 +26,7 @@ ITEM: dict[str, type] = {  # list replies: data.list[] of this model
     "tasks.media": m.TaskMedia,
     "waylines.list": m.Wayline,
     "models3d.list": m.Model3D,
+    "open_models.running": m.OpenModel,
 }
 ONE: dict[str, type] = {
     "projects.sts_token": m.StsToken,
@@ -41,6 +42,9 @@ ONE: dict[str, type] = {
     "models3d.create": m.Model3DCreated,
     "models3d.get": m.Model3D,
     "annotations.create": m.AnnotationCreated,
+    "open_models.obtain_token": m.OpenModelUploadToken,
+    "open_models.get_resource": m.OpenModelResource,
+    "open_models.get": m.OpenModel,
 }
 FILES = sorted(REPLIES.glob("*.json"))
 

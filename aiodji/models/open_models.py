@@ -63,12 +63,17 @@ class OpenModelUploadToken:
         return object_key(self.store_path, file_name)
 
 
+def _bare_etag(value: object) -> str:
+    return str(value).strip().strip('"')
+
+
 @frozen
 class UploadedFile:
-    """One entry of ``upload_callback`` ``files``: the name and the S3 etag without quotes."""
+    """One entry of ``upload_callback`` ``files``: the name and the S3 etag. S3 answers the
+    ETag header in quotes; FlightHub 2 wants it without (§13.1), so quotes are dropped here."""
 
     name: str
-    etag: str
+    etag: str = field(converter=_bare_etag)
 
 
 @frozen

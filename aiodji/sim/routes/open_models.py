@@ -104,7 +104,10 @@ def register(app: web.Application, sim: Simulator) -> None:
         for entry in files:
             if not isinstance(entry, dict):
                 raise ApiError(CODE_BAD_REQUEST, "invalid parameter: files")
-            batch.files[required_str(entry, "name")] = required_str(entry, "etag")
+            etag = required_str(entry, "etag")
+            if etag.startswith('"') or etag.endswith('"'):  # §13.1: S3 etags without quotes
+                raise ApiError(CODE_BAD_REQUEST, "invalid parameter: etag (without quotes)")
+            batch.files[required_str(entry, "name")] = etag
         return ok({"resource_uuid": batch.resource_uuid, "file_count": len(batch.files)})
 
     async def get_resource(request: web.Request) -> web.StreamResponse:
