@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 
-from ..app import (
+from ..envelope import (
     CODE_BAD_REQUEST,
     CODE_NOT_FOUND,
     ApiError,

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from ..app import (
+from ..device_state import MEMBER_ROLES, STS_LIFETIME, Member
+from ..envelope import (
     CODE_BAD_REQUEST,
     ApiError,
     int_param,
@@ -17,7 +18,6 @@ from ..app import (
     read_json,
     required_str,
 )
-from ..device_state import MEMBER_ROLES, STS_LIFETIME, Member
 from ..state import Project
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 
-from ..app import (
+from ..envelope import (
     CODE_NOT_FOUND,
     ApiError,
     ok,
