@@ -8,7 +8,7 @@ modules only; ``aiodji.sim.app`` (the middlewares) imports the kit and the route
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar, overload
 
 import orjson
 from aiohttp import web
@@ -26,9 +26,12 @@ __all__ = [
     "ApiError",
     "Handler",
     "fail",
+    "in_project",
     "int_param",
     "is_project_scoped",
     "ok",
+    "page_params",
+    "page_reply",
     "paged",
     "project_of",
     "project_scoped",
@@ -149,6 +152,28 @@ def int_param(
     return value
 
 
+@overload
+def page_params(request: web.Request, default_size: int, max_size: int) -> tuple[int, int]: ...
+@overload
+def page_params(
+    request: web.Request, default_size: None, max_size: int
+) -> tuple[int, int | None]: ...
+def page_params(
+    request: web.Request, default_size: int | None, max_size: int
+) -> tuple[int, int | None]:
+    """The checked ``page`` and ``page_size`` query (API.md decision 4), page first; a size
+    above ``max_size`` is clamped, an absent one is ``default_size``."""
+    page = int_param(request, "page", 1)
+    assert page is not None  # a default is given
+    return page, int_param(request, "page_size", default_size, maximum=max_size)
+
+
+def page_reply(items: list[Any], page: int, size: int, total: int) -> web.Response:
+    """``ok({"list": items, "pagination": {page, page_size, total}})``."""
+    pagination = {"page": page, "page_size": size, "total": total}
+    return ok({"list": items, "pagination": pagination})
+
+
 def paged(
     request: web.Request,
     items: list[dict[str, Any]],
@@ -156,18 +181,26 @@ def paged(
     default_size: int = 50,
     max_size: int = 100,
 ) -> web.Response:
-    """``ok({"list": [...], "pagination": {page, page_size, total}})`` for the requested page
-    (``page`` / ``page_size`` query, API.md decision 4)."""
-    page = int_param(request, "page", 1)
-    size = int_param(request, "page_size", default_size, maximum=max_size)
-    assert page is not None and size is not None
+    """The requested page of ``items`` in a :func:`page_reply`."""
+    page, size = page_params(request, default_size, max_size)
     start = (page - 1) * size
-    return ok(
-        {
-            "list": items[start : start + size],
-            "pagination": {"page": page, "page_size": size, "total": len(items)},
-        }
-    )
+    return page_reply(items[start : start + size], page, size, len(items))
+
+
+class _Owned(Protocol):
+    @property
+    def project_uuid(self) -> str: ...
+
+
+_O = TypeVar("_O", bound=_Owned)
+
+
+def in_project(item: _O | None, project: str, message: str) -> _O:
+    """``item`` if it belongs to ``project``, else ``ApiError(200404, message)``: another
+    project's resource is as unknown to a caller as a missing one."""
+    if item is None or item.project_uuid != project:
+        raise ApiError(CODE_NOT_FOUND, message)
+    return item
 
 
 def project_scoped(handler: _H) -> _H:
