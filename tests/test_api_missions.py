@@ -173,6 +173,27 @@ async def test_task_errors(sim: Simulator, dji: aiodji.Client) -> None:
         await dji.tasks.get("x")  # project-scoped
 
 
+async def test_another_projects_resources_are_not_found(sim: Simulator, dji: aiodji.Client) -> None:
+    # a task, wayline or model of project A is, seen from project B, as unknown as a missing one
+    mine, other = list(sim.state.projects)
+    a, b = dji.project(mine), dji.project(other)
+    line = wayline_of(sim, mine)
+    task = await a.tasks.create(
+        name="x", wayline_uuid=line, sn=dock_of(sim, mine), task_type="immediate"
+    )
+    model = await a.models3d.create(name="Site", reconstruction_type=["3d"], quality="high")
+    with pytest.raises(aiodji.NotFoundError, match="flight task not found"):
+        await b.tasks.get(task.uuid)
+    with pytest.raises(aiodji.NotFoundError, match="wayline not found"):
+        await b.waylines.get(line)
+    with pytest.raises(aiodji.NotFoundError, match="wayline not found"):
+        await b.tasks.create(
+            name="x", wayline_uuid=line, sn=dock_of(sim, other), task_type="immediate"
+        )
+    with pytest.raises(aiodji.NotFoundError, match="model not found"):
+        await b.models3d.get(model.id)
+
+
 # ---- waylines --------------------------------------------------------------------------------
 
 

@@ -1,8 +1,7 @@
-"""The aiohttp application of the simulator: middlewares and the envelope helpers.
+"""The aiohttp application of the simulator: the middlewares around the route modules.
 
-Middlewares, outermost first: request stats → faults → rate limit → auth/headers.
-Route modules (``aiodji.sim.routes.*``) use :func:`ok`, :func:`fail`, :func:`read_json`,
-:func:`project_scoped`, :func:`project_of` and raise :class:`ApiError` for business errors.
+Middlewares, outermost first: request stats → faults → rate limit → auth/headers. The
+envelope kit the routes and middlewares share lives in :mod:`aiodji.sim.envelope`.
 """
 
 from __future__ import annotations
@@ -11,86 +10,36 @@ import asyncio
 import email.utils
 import math
 import time
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Final
 
-import orjson
 from aiohttp import web
+
+from .envelope import (
+    CODE_BAD_REQUEST,
+    CODE_KEY,
+    CODE_METHOD,
+    CODE_NOT_FOUND,
+    CODE_RATE_LIMITED,
+    CODE_SCOPE,
+    CODE_TOKEN,
+    JSON_TYPE,
+    PROJECT_KEY,
+    ApiError,
+    Handler,
+    fail,
+    is_project_scoped,
+)
+from .routes import register_all
 
 if TYPE_CHECKING:
     from .server import Simulator
 
-__all__ = [
-    "ABORTED_KEY",
-    "CODE_KEY",
-    "PROJECT_KEY",
-    "ApiError",
-    "Handler",
-    "fail",
-    "int_param",
-    "make_app",
-    "ok",
-    "paged",
-    "project_of",
-    "project_scoped",
-    "read_json",
-    "required_str",
-]
+__all__ = ["ABORTED_KEY", "make_app", "retry_after_header"]
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-_H = TypeVar("_H", bound=Handler)
-
-CODE_KEY: Final = web.ResponseKey("aiodji_sim_code", int)
 ABORTED_KEY: Final = web.ResponseKey("aiodji_sim_aborted", bool)
-PROJECT_KEY: Final = web.RequestKey("aiodji_sim_project", str)
 
-_JSON: Final = "application/json"
-_SCOPED_ATTR: Final = "_aiodji_sim_project_scoped"
-
-# Envelope codes (API.md decision 2) and the HTTP statuses used when ``http_errors`` is on.
-CODE_TOKEN: Final = 200401
-CODE_SCOPE: Final = 200403
-CODE_NOT_FOUND: Final = 200404
-CODE_METHOD: Final = 200405
-CODE_BAD_REQUEST: Final = 200500
-CODE_RATE_LIMITED: Final = 210429
-_INT32_MAX: Final = 2**31 - 1
+# The HTTP statuses of envelope codes when ``http_errors`` is on.
 _HTTP_FOR_CODE: Final = {CODE_TOKEN: 401, CODE_SCOPE: 403, CODE_NOT_FOUND: 404}
-
-
-class ApiError(Exception):
-    """Raised by handlers; turned into ``fail(code, message, status)`` by the auth middleware."""
-
-    def __init__(self, code: int, message: str, status: int = 200) -> None:
-        super().__init__(code, message)
-        self.code = code
-        self.message = message
-        self.status = status
-
-
-def _respond(
-    body: bytes, code: int, status: int = 200, headers: dict[str, str] | None = None
-) -> web.Response:
-    resp = web.Response(body=body, status=status, content_type=_JSON, headers=headers)
-    resp[CODE_KEY] = code
-    return resp
-
-
-_OK_NULL: Final = b'{"code":0,"message":"OK","data":null}'
-_OK_BARE: Final = b'{"code":0,"message":"OK"}'
-
-
-def ok(data: Any = None, *, message: str = "OK", omit_data: bool = False) -> web.Response:
-    """Success envelope ``{"code": 0, "message": message, "data": data}``.
-
-    ``omit_data=True`` sends ``{"code": 0, "message": message}`` (documented for some writes).
-    """
-    if message == "OK" and data is None:
-        return _respond(_OK_BARE if omit_data else _OK_NULL, 0)
-    env: dict[str, Any] = {"code": 0, "message": message}
-    if not omit_data:
-        env["data"] = data
-    return _respond(orjson.dumps(env), 0)
 
 
 def retry_after_header(style: str, wait: float) -> dict[str, str]:
@@ -102,101 +51,6 @@ def retry_after_header(style: str, wait: float) -> dict[str, str]:
     if style == "date":
         return {"Retry-After": email.utils.formatdate(time.time() + seconds, usegmt=True)}
     return {"Retry-After": str(seconds)}
-
-
-def fail(
-    code: int, message: str, status: int = 200, headers: dict[str, str] | None = None
-) -> web.Response:
-    """Error envelope ``{"code": code, "message": message, "data": null}``."""
-    body = orjson.dumps({"code": code, "message": message, "data": None})
-    return _respond(body, code, status, headers)
-
-
-async def read_json(request: web.Request) -> dict[str, Any]:
-    """The request body as a JSON object, else ``ApiError(200500)``."""
-    try:
-        raw = await request.read()
-    except ConnectionResetError:
-        # the client went away mid-body (a cancelled call): nobody reads an answer, and
-        # aiohttp would log the reset as an unhandled error
-        raise web.HTTPBadRequest() from None
-    if not raw:
-        raise ApiError(CODE_BAD_REQUEST, "request body must be a JSON object")
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise ApiError(CODE_BAD_REQUEST, "invalid JSON body") from None
-    if not isinstance(body, dict):
-        raise ApiError(CODE_BAD_REQUEST, "request body must be a JSON object")
-    return body
-
-
-def required_str(body: dict[str, Any], key: str) -> str:
-    """A non-empty string field of a JSON body, else ``ApiError(200500)``."""
-    value = body.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ApiError(CODE_BAD_REQUEST, f"invalid parameter: {key}")
-    return value
-
-
-def int_param(
-    request: web.Request,
-    name: str,
-    default: int | None,
-    *,
-    minimum: int = 1,
-    maximum: int | None = None,
-) -> int | None:
-    """An integer query parameter (``ApiError(200500)`` if not an int, below ``minimum`` or
-    beyond a 32-bit int); values above ``maximum`` are clamped."""
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(CODE_BAD_REQUEST, f"invalid {name}") from None
-    if value < minimum or value > _INT32_MAX:  # a huge page must not crash a slice
-        raise ApiError(CODE_BAD_REQUEST, f"invalid {name}")
-    if maximum is not None and value > maximum:
-        value = maximum
-    return value
-
-
-def paged(
-    request: web.Request,
-    items: list[dict[str, Any]],
-    *,
-    default_size: int = 50,
-    max_size: int = 100,
-) -> web.Response:
-    """``ok({"list": [...], "pagination": {page, page_size, total}})`` for the requested page
-    (``page`` / ``page_size`` query, API.md decision 4)."""
-    page = int_param(request, "page", 1)
-    size = int_param(request, "page_size", default_size, maximum=max_size)
-    assert page is not None and size is not None
-    start = (page - 1) * size
-    return ok(
-        {
-            "list": items[start : start + size],
-            "pagination": {"page": page, "page_size": size, "total": len(items)},
-        }
-    )
-
-
-def project_scoped(handler: _H) -> _H:
-    """Mark a route handler as project-scoped: ``X-Project-Uuid`` is required and checked."""
-    setattr(handler, _SCOPED_ATTR, True)
-    return handler
-
-
-def project_of(request: web.Request) -> str:
-    """The checked project uuid of a project-scoped request."""
-    return request[PROJECT_KEY]
-
-
-def _is_scoped(handler: object) -> bool:
-    return getattr(handler, _SCOPED_ATTR, False) is True
 
 
 _HTML_PAGE: Final = (
@@ -273,7 +127,7 @@ def make_app(sim: Simulator) -> web.Application:
         raw = bytes(body) if isinstance(body, bytes | bytearray) else b'{"code":0}'
         if kind == "reset_mid_body":
             partial = web.StreamResponse(status=resp.status)
-            partial.content_type = _JSON
+            partial.content_type = JSON_TYPE
             partial.content_length = len(raw)
             partial[ABORTED_KEY] = True
             await partial.prepare(request)
@@ -284,7 +138,9 @@ def make_app(sim: Simulator) -> web.Application:
             return partial
         if kind == "malformed":
             # A strict prefix of a JSON object is never valid JSON.
-            bad = web.Response(body=raw[: max(1, len(raw) // 2)], status=200, content_type=_JSON)
+            bad = web.Response(
+                body=raw[: max(1, len(raw) // 2)], status=200, content_type=JSON_TYPE
+            )
             resp_code = resp.get(CODE_KEY)
             if resp_code is not None:
                 bad[CODE_KEY] = resp_code
@@ -343,7 +199,7 @@ def make_app(sim: Simulator) -> web.Application:
         lang = headers.get("X-Language")
         if lang is not None and lang not in ("zh", "en"):
             return error(CODE_BAD_REQUEST, "invalid X-Language")
-        if _is_scoped(match_info.handler):
+        if is_project_scoped(match_info.handler):
             project = headers.get("X-Project-Uuid")
             if not project:
                 return error(CODE_BAD_REQUEST, "missing X-Project-Uuid")
@@ -358,7 +214,5 @@ def make_app(sim: Simulator) -> web.Application:
             return error(exc.code, exc.message)
 
     app = web.Application(middlewares=[stats_mw, faults_mw, ratelimit_mw, auth_mw])
-    from .routes import register_all
-
     register_all(app, sim)
     return app

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 
-from ..app import (
+from ..envelope import (
     CODE_BAD_REQUEST,
     ApiError,
-    int_param,
     ok,
+    page_params,
+    page_reply,
     project_of,
     project_scoped,
     read_json,
@@ -108,9 +109,7 @@ def register(app: web.Application, sim: Simulator) -> None:
 
     @project_scoped
     async def list_converters(request: web.Request) -> web.StreamResponse:
-        page = int_param(request, "page", 1)
-        size = int_param(request, "page_size", DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
-        assert page is not None and size is not None
+        page, size = page_params(request, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         index = sim.state.project_converters(project_of(request))
         query = request.query
         device_sn = query.get("device_sn")
@@ -142,12 +141,7 @@ def register(app: web.Application, sim: Simulator) -> None:
         else:
             total = len(index)
             items = list(islice(index.values(), start, start + size))
-        return ok(
-            {
-                "list": [c.to_wire(sim.state.v1_names) for c in items],
-                "pagination": {"page": page, "page_size": size, "total": total},
-            }
-        )
+        return page_reply([c.to_wire(sim.state.v1_names) for c in items], page, size, total)
 
     app.router.add_post(BASE, create)
     app.router.add_get(BASE, list_converters)

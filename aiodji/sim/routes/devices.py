@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from ..app import (
+from ..device_state import DEVICE_COMMANDS, OPENAPI_HOLDER, QUALITIES, RtkSettings
+from ..envelope import (
     CODE_BAD_REQUEST,
     CODE_NOT_FOUND,
     ApiError,
@@ -22,7 +23,6 @@ from ..app import (
     read_json,
     required_str,
 )
-from ..device_state import DEVICE_COMMANDS, OPENAPI_HOLDER, QUALITIES, RtkSettings
 from ..state import Device
 
 if TYPE_CHECKING:

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 
-from ..app import (
+from ..device_state import QUALITIES
+from ..envelope import (
     CODE_BAD_REQUEST,
     ApiError,
     ok,
@@ -15,7 +16,6 @@ from ..app import (
     read_json,
     required_str,
 )
-from ..device_state import QUALITIES
 
 if TYPE_CHECKING:
     from ..server import Simulator

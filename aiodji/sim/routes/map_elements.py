@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from ..app import (
+from ..envelope import (
     CODE_BAD_REQUEST,
     ApiError,
     ok,

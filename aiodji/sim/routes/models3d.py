@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 
-from ..app import (
+from ..envelope import (
     CODE_BAD_REQUEST,
-    CODE_NOT_FOUND,
     ApiError,
+    in_project,
     ok,
     paged,
     project_of,
@@ -54,8 +54,7 @@ def register(app: web.Application, sim: Simulator) -> None:
     async def detail(request: web.Request) -> web.StreamResponse:
         wanted = request.match_info["model_id"]
         model = next((m for m in missions.models.values() if str(m.int_id) == wanted), None)
-        if model is None or model.project_uuid != project_of(request):
-            raise ApiError(CODE_NOT_FOUND, "model not found")
+        model = in_project(model, project_of(request), "model not found")
         reply = ok(model.to_wire_detail(missions.storage_url))
         missions.advance_model(model.id)
         return reply

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 from aiohttp import web
 
-from ..app import CODE_BAD_REQUEST, CODE_NOT_FOUND, ApiError, ok, read_json, required_str
+from ..envelope import CODE_BAD_REQUEST, CODE_NOT_FOUND, ApiError, ok, read_json, required_str
 
 if TYPE_CHECKING:
     from ..server import Simulator

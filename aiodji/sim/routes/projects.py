@@ -7,17 +7,17 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from ..app import (
+from ..device_state import MEMBER_ROLES, STS_LIFETIME, Member
+from ..envelope import (
     CODE_BAD_REQUEST,
     ApiError,
-    int_param,
     ok,
+    page_params,
     project_of,
     project_scoped,
     read_json,
     required_str,
 )
-from ..device_state import MEMBER_ROLES, STS_LIFETIME, Member
 from ..state import Project
 
 if TYPE_CHECKING:
@@ -33,9 +33,7 @@ _SORT_TYPES: Final = frozenset({"ASC", "DESC"})
 
 def _page(request: web.Request, items: list[Any], default_size: int | None) -> list[Any]:
     """Slice by page/page_size. Without page_size (and no default) everything is returned."""
-    page = int_param(request, "page", 1)
-    size = int_param(request, "page_size", default_size, maximum=_MAX_PAGE_SIZE)
-    assert page is not None
+    page, size = page_params(request, default_size, _MAX_PAGE_SIZE)
     if size is None:
         return items if page == 1 else []
     start = (page - 1) * size

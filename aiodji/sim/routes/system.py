@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from ..app import CODE_KEY
+from ..envelope import CODE_KEY
 
 if TYPE_CHECKING:
     from ..server import Simulator

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from ..app import (
+from ..envelope import (
     CODE_BAD_REQUEST,
-    CODE_NOT_FOUND,
     ApiError,
+    in_project,
     ok,
     paged,
     project_of,
@@ -108,17 +108,13 @@ def register(app: web.Application, sim: Simulator) -> None:
 
     def lookup(request: web.Request) -> SimTask:
         task = missions.tasks.get(request.match_info["task_uuid"])
-        if task is None or task.project_uuid != project_of(request):
-            raise ApiError(CODE_NOT_FOUND, "flight task not found")
-        return task
+        return in_project(task, project_of(request), "flight task not found")
 
     @project_scoped
     async def create(request: web.Request) -> web.StreamResponse:
         project = project_of(request)
         body = _validated_body(await read_json(request))
-        line = missions.waylines.get(body["wayline_uuid"])
-        if line is None or line.project_uuid != project:
-            raise ApiError(CODE_NOT_FOUND, "wayline not found")
+        in_project(missions.waylines.get(body["wayline_uuid"]), project, "wayline not found")
         drone_sn = ""
         for pair in sim.state.device_pairs(project):
             if pair.gateway.sn == body["sn"]:

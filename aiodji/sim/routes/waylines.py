@@ -6,9 +6,8 @@ from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 
-from ..app import (
-    CODE_NOT_FOUND,
-    ApiError,
+from ..envelope import (
+    in_project,
     ok,
     paged,
     project_of,
@@ -48,8 +47,7 @@ def register(app: web.Application, sim: Simulator) -> None:
     @project_scoped
     async def detail(request: web.Request) -> web.StreamResponse:
         line = missions.waylines.get(request.match_info["wayline_id"])
-        if line is None or line.project_uuid != project_of(request):
-            raise ApiError(CODE_NOT_FOUND, "wayline not found")
+        line = in_project(line, project_of(request), "wayline not found")
         return ok(line.to_wire_detail(missions.storage_url))
 
     app.router.add_post(BASE + "/finish-upload", finish_upload)
