@@ -1,13 +1,12 @@
-"""What every resource namespace shares: the client handle, path encoding, paging, parsing."""
+"""What every resource namespace shares: the client seam, paging, parsing (argument checks
+are in :mod:`aiodji._args`)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote
 
-from aiodji.errors import InvalidArgumentError
-from aiodji.models import OpenStrEnum, Page
+from aiodji.models import Page
 from aiodji.serde import structure
 
 if TYPE_CHECKING:
@@ -16,52 +15,14 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_PAGES",
     "Resource",
-    "check_paging",
-    "enum_arg",
     "no_data",
     "parse_page",
-    "path_param",
-    "require_text",
 ]
 
 T = TypeVar("T")
-E = TypeVar("E", bound=OpenStrEnum)
 
 # A server that never ends its pages must not make aiodji loop forever.
 MAX_PAGES = 100_000
-
-
-def require_text(name: str, value: object) -> str:
-    """A non-empty string argument, or a clear error before any request."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
-    if "\r" in value or "\n" in value or "\0" in value:  # header injection (hot path: no genexpr)
-        raise InvalidArgumentError(f"{name} must not contain control characters")
-    return value
-
-
-def enum_arg(name: str, value: object, cls: type[E]) -> E:
-    """A documented value set argument: a string (unknown ones are kept and sent, the server
-    decides), never another type."""
-    return cls(require_text(name, value))
-
-
-def path_param(name: str, value: object) -> str:
-    """A path segment, percent-encoded so that ``/``, ``..``, ``?``, ``%`` stay inside it."""
-    text = require_text(name, value)
-    return quote(text, safe="").replace(".", "%2E")
-
-
-def check_paging(page: int, page_size: int | None, *, maximum: int | None = None) -> None:
-    """``page`` from 1 and ``page_size`` from 1 (to ``maximum``), or a clear error first."""
-    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
-        raise InvalidArgumentError(f"page starts at 1, got {page!r}")
-    if page_size is None:
-        return
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
-        raise InvalidArgumentError(f"page_size must be a positive int, got {page_size!r}")
-    if maximum is not None and page_size > maximum:
-        raise InvalidArgumentError(f"page_size must be at most {maximum}, got {page_size}")
 
 
 def no_data(data: Any) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from aiodji._args import require_text
 from aiodji.errors import InvalidArgumentError
 from aiodji.models import Annotation, AnnotationCreated, AnnotationResource, Geometry
 from aiodji.models.annotations import DEFAULT_COLOR
-from aiodji.resources._base import Resource, require_text
+from aiodji.resources._base import Resource
 from aiodji.serde import structure, unstructure
 
 __all__ = ["Annotations"]

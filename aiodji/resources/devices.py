@@ -6,6 +6,7 @@ import builtins
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
+from aiodji._args import check_paging, path_param, require_int, require_text
 from aiodji.errors import InvalidArgumentError
 from aiodji.models import (
     ControlResult,
@@ -17,14 +18,7 @@ from aiodji.models import (
     RtkCalibration,
     RtkResult,
 )
-from aiodji.resources._base import (
-    Resource,
-    check_paging,
-    no_data,
-    parse_page,
-    path_param,
-    require_text,
-)
+from aiodji.resources._base import Resource, no_data, parse_page
 from aiodji.serde import structure, unstructure
 
 __all__ = ["Devices"]
@@ -277,8 +271,7 @@ class Devices(Resource):
         ``{bid, status}`` (§13).
         """
         path = f"{BASE}/{path_param('sn', sn)}/rtk"
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-            raise InvalidArgumentError(f"port must be an int in 1..65535, got {port!r}")
+        require_int("port", port, high=65535)
         settings = RtkCalibration(
             host=require_text("host", host),
             port=port,

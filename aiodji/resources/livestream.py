@@ -7,16 +7,10 @@ from typing import Any
 
 import attrs
 
+from aiodji._args import check_paging, path_param, require_bool, require_int, require_text
 from aiodji.errors import InvalidArgumentError
 from aiodji.models import Converter, ConverterSchema, LiveStream, Page, VideoQuality
-from aiodji.resources._base import (
-    Resource,
-    check_paging,
-    no_data,
-    parse_page,
-    path_param,
-    require_text,
-)
+from aiodji.resources._base import Resource, no_data, parse_page
 from aiodji.serde import structure
 
 __all__ = ["Converters", "Livestream"]
@@ -185,8 +179,7 @@ class Converters(Resource):
         ``PUT /openapi/v0.1/live-stream/converter/{converter_id}`` with ``{"auto_push_stream":
         enabled}``. Idempotent, so retried on transient failures.
         """
-        if not isinstance(enabled, bool):
-            raise InvalidArgumentError(f"enabled must be True or False, got {enabled!r}")
+        require_bool("enabled", enabled)
         path = f"{CONVERTER_PATH}/{path_param('converter_id', converter_id)}"
         project = self._client._project_for(project_uuid, "converters")
         await self._client._call(
@@ -237,12 +230,10 @@ class Livestream(Resource):
         returned ``url`` (e.g. ``volc``: app_id, room_id, token, ...) is a secret, masked in
         reprs. Not retried once the request may have reached the server.
         """
-        if isinstance(video_expire, bool) or not isinstance(video_expire, int) or video_expire < 1:
-            raise InvalidArgumentError(f"video_expire must be seconds >= 1, got {video_expire!r}")
         body = {
             "sn": require_text("sn", sn),
             "camera_index": require_text("camera_index", camera_index),
-            "video_expire": video_expire,
+            "video_expire": require_int("video_expire", video_expire),  # seconds
             "quality_type": str(require_text("quality_type", quality_type)),
         }
         project = self._client._project_for(project_uuid, "livestream")

@@ -6,9 +6,10 @@ import builtins
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from aiodji._args import check_paging, path_param, require_text
 from aiodji.errors import InvalidArgumentError
 from aiodji.models import Model3D, Model3DCreate, Model3DCreated, Page
-from aiodji.resources._base import Resource, check_paging, parse_page, path_param, require_text
+from aiodji.resources._base import Resource, parse_page
 from aiodji.serde import structure, unstructure
 
 __all__ = ["Models3D"]

@@ -7,9 +7,10 @@ import builtins
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from aiodji._args import path_param, require_bool, require_text
 from aiodji.errors import InvalidArgumentError
 from aiodji.models import OpenModel, OpenModelResource, OpenModelUploadToken, UploadedFile
-from aiodji.resources._base import Resource, no_data, parse_page, path_param, require_text
+from aiodji.resources._base import Resource, no_data, parse_page
 from aiodji.serde import structure
 
 __all__ = ["OpenModels"]
@@ -109,8 +110,7 @@ class OpenModels(Resource):
         JSON string (2D/3D/LiDAR take 5–20,000 images, 3DGS 10–4,000)."""
         if not parameters or not set(parameters) <= set(PARAMETERS):
             raise InvalidArgumentError(f"parameters: at least one of {', '.join(PARAMETERS)}")
-        if not isinstance(delete_resource_if_finish, bool):
-            raise InvalidArgumentError("delete_resource_if_finish must be a bool")
+        require_bool("delete_resource_if_finish", delete_resource_if_finish)
         body: dict[str, Any] = {"resource_uuid": require_text("resource_uuid", resource_uuid)}
         body.update({k: require_text(k, v) for k, v in parameters.items()})
         body["delete_resource_if_finish"] = delete_resource_if_finish

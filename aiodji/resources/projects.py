@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from aiodji._args import check_paging, require_text
 from aiodji.errors import InvalidArgumentError
 from aiodji.models import DevicePair, Member, MemberRole, Page, Project, StsToken
-from aiodji.resources._base import Resource, check_paging, no_data, parse_page, require_text
+from aiodji.resources._base import Resource, no_data, parse_page
 from aiodji.serde import structure
 
 __all__ = ["Projects"]

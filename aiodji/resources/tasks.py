@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from aiodji._args import check_paging, enum_arg, path_param, require_text
 from aiodji.errors import InvalidArgumentError
 from aiodji.models import (
     FlightTask,
@@ -22,14 +23,7 @@ from aiodji.models import (
     TaskType,
     WaylinePrecisionType,
 )
-from aiodji.resources._base import (
-    Resource,
-    check_paging,
-    enum_arg,
-    parse_page,
-    path_param,
-    require_text,
-)
+from aiodji.resources._base import Resource, parse_page
 from aiodji.serde import structure, unstructure
 
 __all__ = ["Tasks", "unix_seconds"]

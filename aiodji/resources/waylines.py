@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from aiodji._args import check_paging, path_param, require_text
 from aiodji.models import Page, Wayline, WaylineDetail, WaylineUploaded
-from aiodji.resources._base import Resource, check_paging, parse_page, path_param, require_text
+from aiodji.resources._base import Resource, parse_page
 from aiodji.serde import structure
 
 __all__ = ["Waylines"]
