@@ -3,8 +3,9 @@ are in :mod:`aiodji._args`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aiodji.models import Page
 from aiodji.serde import structure
@@ -57,11 +58,38 @@ def parse_page(data: Any, item_type: type[T], *, page: int, page_size: int | Non
     )
 
 
+class Verb(Protocol):
+    """One HTTP method of :meth:`Client._call`: ``await self._get(path, parse=..., ...)``."""
+
+    def __call__(
+        self,
+        path: str,
+        *,
+        parse: Callable[[Any], T],
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        project_uuid: str | None = None,
+        org_level: bool = False,
+    ) -> Awaitable[T]: ...
+
+
 class Resource:
-    """A namespace of API methods bound to one Client (or view of it)."""
+    """A namespace of API methods bound to one Client (or view of it).
+
+    Resources reach the Client only through the seam bound here, once per namespace (as
+    openai-python's ``_resource.py`` binds the client's verbs): ``_get``/``_post``/``_put``/
+    ``_delete`` send a call, ``_project_for`` picks the project of a project-scoped one. A view
+    (``project()``, ``with_options()``) is another Client, so its namespaces bind its settings.
+    """
 
     def __init__(self, client: Client) -> None:
         self._client = client
+        call = client._call
+        self._get: Verb = functools.partial(call, "GET")
+        self._post: Verb = functools.partial(call, "POST")
+        self._put: Verb = functools.partial(call, "PUT")
+        self._delete: Verb = functools.partial(call, "DELETE")
+        self._project_for = client._project_for
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"

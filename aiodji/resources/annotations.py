@@ -61,10 +61,8 @@ class Annotations(Resource):
         body = unstructure(
             Annotation(name=require_text("name", name), resource=resource, desc=desc)
         )
-        project = self._client._project_for(project_uuid, "annotations")
-        return await self._client._call(
-            "POST", ELEMENT_PATH, json=body, project_uuid=project, parse=_parse_created
-        )
+        project = self._project_for(project_uuid, "annotations")
+        return await self._post(ELEMENT_PATH, json=body, project_uuid=project, parse=_parse_created)
 
     async def create_point(
         self,

@@ -99,7 +99,7 @@ class Devices(Resource):
         def parse(data: Any) -> Page[DevicePair]:
             return parse_page(data, DevicePair, page=page, page_size=page_size)
 
-        return await self._client._call("GET", BASE, params=params, parse=parse, org_level=True)
+        return await self._get(BASE, params=params, parse=parse, org_level=True)
 
     async def iter(self, *, page_size: int = ITER_PAGE_SIZE) -> AsyncIterator[DevicePair]:
         """Every device pair of the organization, fetching pages lazily."""
@@ -121,7 +121,7 @@ class Devices(Resource):
         are read (§13): flat, or wrapped as ``{device_sn, device_model, device_state: {...}}``.
         """
         path = f"{BASE}/{path_param('sn', sn)}/state"
-        project = self._client._project_for(project_uuid, "devices")
+        project = self._project_for(project_uuid, "devices")
 
         def parse(data: Any) -> DeviceState:
             if data is None:
@@ -130,7 +130,7 @@ class Devices(Resource):
                 raise TypeError(f"expected an object, got {type(data).__name__}")
             return _parse_state(sn, data)
 
-        return await self._client._call("GET", path, project_uuid=project, parse=parse)
+        return await self._get(path, project_uuid=project, parse=parse)
 
     async def hms(
         self,
@@ -150,13 +150,12 @@ class Devices(Resource):
         params = {"device_sn_list": ",".join(serials)}
         if language is not None:
             params["language"] = require_text("language", language)
-        project = self._client._project_for(project_uuid, "devices")
+        project = self._project_for(project_uuid, "devices")
 
         def parse(data: Any) -> builtins.list[DeviceHms]:
             return list(parse_page(data, DeviceHms, page=1, page_size=None))
 
-        return await self._client._call(
-            "GET",
+        return await self._get(
             f"{BASE}/hms",
             params=params,
             project_uuid=project,
@@ -173,9 +172,9 @@ class Devices(Resource):
         """
         path = f"{BASE}/{path_param('sn', sn)}/command"
         require_text("command", command)
-        project = self._client._project_for(project_uuid, "devices")
+        project = self._project_for(project_uuid, "devices")
         body = {"device_command": str(command)}
-        await self._client._call("POST", path, json=body, project_uuid=project, parse=no_data)
+        await self._post(path, json=body, project_uuid=project, parse=no_data)
 
     async def change_camera(
         self,
@@ -192,7 +191,7 @@ class Devices(Resource):
         ``camera_position``: ``"indoor"`` | ``"outdoor"``.
         """
         body = _camera_body(sn, camera_index, "camera_position", camera_position)
-        await self._post(f"{BASE}/change-camera", body, project_uuid)
+        await self._post_camera(f"{BASE}/change-camera", body, project_uuid)
 
     async def change_lens(
         self, sn: str, camera_index: str, lens_type: str, *, project_uuid: str | None = None
@@ -204,7 +203,7 @@ class Devices(Resource):
         ``"81-0-0"``); ``lens_type``: ``"wide"`` | ``"zoom"`` | ``"ir"``.
         """
         body = _camera_body(sn, camera_index, "lens_type", lens_type)
-        await self._post(f"{BASE}/change-lens", body, project_uuid)
+        await self._post_camera(f"{BASE}/change-lens", body, project_uuid)
 
     async def acquire_control(
         self, sn: str, payload_index: str | Sequence[str], *, project_uuid: str | None = None
@@ -216,9 +215,8 @@ class Devices(Resource):
         ``["81-0-0"]``; a single string is one payload). Returns the controls now held
         (``{drone_sn, controls: [{type, gateway, user, payload_index}]}``, §13).
         """
-        project = self._client._project_for(project_uuid, "devices")
-        return await self._client._call(
-            "POST",
+        project = self._project_for(project_uuid, "devices")
+        return await self._post(
             f"{BASE}/control",
             json=self._control_body(sn, payload_index),
             project_uuid=project,
@@ -233,10 +231,8 @@ class Devices(Resource):
         ``DELETE /openapi/v0.1/device/control`` with the same JSON body as acquire (§5.7).
         """
         body = self._control_body(sn, payload_index)
-        project = self._client._project_for(project_uuid, "devices")
-        await self._client._call(
-            "DELETE", f"{BASE}/control", json=body, project_uuid=project, parse=no_data
-        )
+        project = self._project_for(project_uuid, "devices")
+        await self._delete(f"{BASE}/control", json=body, project_uuid=project, parse=no_data)
 
     async def set_video_quality(
         self, sn: str, camera_index: str, quality: str, *, project_uuid: str | None = None
@@ -247,10 +243,8 @@ class Devices(Resource):
         (§5.8, §13). ``quality``: ``"adaptive"`` | ``"smooth"`` | ``"ultra_high_definition"``.
         """
         body = _camera_body(sn, camera_index, "quality_type", quality)
-        project = self._client._project_for(project_uuid, "devices")
-        await self._client._call(
-            "PUT", f"{BASE}/stream/quality", json=body, project_uuid=project, parse=no_data
-        )
+        project = self._project_for(project_uuid, "devices")
+        await self._put(f"{BASE}/stream/quality", json=body, project_uuid=project, parse=no_data)
 
     async def rtk_calibration(
         self,
@@ -279,9 +273,9 @@ class Devices(Resource):
             password=require_text("password", password),
             mount_point=require_text("mount_point", mount_point),
         )
-        project = self._client._project_for(project_uuid, "devices")
-        return await self._client._call(
-            "POST", path, json=unstructure(settings), project_uuid=project, parse=_parse_rtk
+        project = self._project_for(project_uuid, "devices")
+        return await self._post(
+            path, json=unstructure(settings), project_uuid=project, parse=_parse_rtk
         )
 
     # -- helpers -------------------------------------------------------------------------------
@@ -293,6 +287,6 @@ class Devices(Resource):
             "payload_index": _text_list("payload_index", payload_index),
         }
 
-    async def _post(self, path: str, body: dict[str, Any], project_uuid: str | None) -> None:
-        project = self._client._project_for(project_uuid, "devices")
-        await self._client._call("POST", path, json=body, project_uuid=project, parse=no_data)
+    async def _post_camera(self, path: str, body: dict[str, Any], project_uuid: str | None) -> None:
+        project = self._project_for(project_uuid, "devices")
+        await self._post(path, json=body, project_uuid=project, parse=no_data)

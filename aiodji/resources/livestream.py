@@ -67,7 +67,7 @@ class Converters(Resource):
     ) -> Page[Converter]:
         """One page of converters (``page`` from 1, ``page_size`` up to 100)."""
         check_paging(page, page_size, maximum=MAX_PAGE_SIZE)
-        project = self._client._project_for(project_uuid, "converters")
+        project = self._project_for(project_uuid, "converters")
         params = {
             "page": page,
             "page_size": page_size,
@@ -82,9 +82,7 @@ class Converters(Resource):
                 result[i] = attrs.evolve(item, project_uuid=project)
             return result
 
-        return await self._client._call(
-            "GET", CONVERTER_PATH, params=params, project_uuid=project, parse=parse
-        )
+        return await self._get(CONVERTER_PATH, params=params, project_uuid=project, parse=parse)
 
     async def iter(
         self,
@@ -143,7 +141,7 @@ class Converters(Resource):
                 raise InvalidArgumentError(
                     "an RTMP converter needs url='rtmp://host/app/stream' (or rtmps://)"
                 )
-        project = self._client._project_for(project_uuid, "converters")
+        project = self._project_for(project_uuid, "converters")
         body = {
             "converter_name": name,
             "sn": sn,
@@ -167,9 +165,7 @@ class Converters(Resource):
                 project_uuid=project,
             )
 
-        return await self._client._call(
-            "POST", CONVERTER_PATH, json=body, project_uuid=project, parse=parse
-        )
+        return await self._post(CONVERTER_PATH, json=body, project_uuid=project, parse=parse)
 
     async def set_enabled(
         self, converter_id: str, enabled: bool, *, project_uuid: str | None = None
@@ -181,9 +177,9 @@ class Converters(Resource):
         """
         require_bool("enabled", enabled)
         path = f"{CONVERTER_PATH}/{path_param('converter_id', converter_id)}"
-        project = self._client._project_for(project_uuid, "converters")
-        await self._client._call(
-            "PUT", path, json={"auto_push_stream": enabled}, project_uuid=project, parse=no_data
+        project = self._project_for(project_uuid, "converters")
+        await self._put(
+            path, json={"auto_push_stream": enabled}, project_uuid=project, parse=no_data
         )
 
     async def enable(self, converter_id: str, *, project_uuid: str | None = None) -> None:
@@ -197,8 +193,8 @@ class Converters(Resource):
     async def delete(self, converter_id: str, *, project_uuid: str | None = None) -> None:
         """Delete a converter. ``DELETE /openapi/v0.1/live-stream/converter/{converter_id}``."""
         path = f"{CONVERTER_PATH}/{path_param('converter_id', converter_id)}"
-        project = self._client._project_for(project_uuid, "converters")
-        await self._client._call("DELETE", path, project_uuid=project, parse=no_data)
+        project = self._project_for(project_uuid, "converters")
+        await self._delete(path, project_uuid=project, parse=no_data)
 
 
 class Livestream(Resource):
@@ -236,12 +232,10 @@ class Livestream(Resource):
             "video_expire": require_int("video_expire", video_expire),  # seconds
             "quality_type": str(require_text("quality_type", quality_type)),
         }
-        project = self._client._project_for(project_uuid, "livestream")
+        project = self._project_for(project_uuid, "livestream")
 
         def parse(data: Any) -> LiveStream:
             result: LiveStream = structure(data, LiveStream)
             return result
 
-        return await self._client._call(
-            "POST", START_PATH, json=body, project_uuid=project, parse=parse
-        )
+        return await self._post(START_PATH, json=body, project_uuid=project, parse=parse)

@@ -52,9 +52,8 @@ class Models3D(Resource):
         """One page of the project's models. ``GET /openapi/v0.1/model?page=&page_size=`` (§9.2;
         paging parameters a guess, ``page_size`` up to 100)."""
         check_paging(page, page_size, maximum=MAX_PAGE_SIZE)
-        project = self._client._project_for(project_uuid, "models3d")
-        return await self._client._call(
-            "GET",
+        project = self._project_for(project_uuid, "models3d")
+        return await self._get(
             MODEL_PATH,
             params={"page": page, "page_size": page_size},
             project_uuid=project,
@@ -127,9 +126,9 @@ class Models3D(Resource):
         if clash:
             raise InvalidArgumentError(f"duplicate fields: {sorted(clash)}")
         body = {**more, **wire}
-        project = self._client._project_for(project_uuid, "models3d")
-        return await self._client._call(
-            "POST", f"{MODEL_PATH}/create", json=body, project_uuid=project, parse=_parse_created
+        project = self._project_for(project_uuid, "models3d")
+        return await self._post(
+            f"{MODEL_PATH}/create", json=body, project_uuid=project, parse=_parse_created
         )
 
     async def get(self, model_id: int | str, *, project_uuid: str | None = None) -> Model3D:
@@ -138,7 +137,5 @@ class Models3D(Resource):
         if isinstance(model_id, int) and not isinstance(model_id, bool):
             model_id = str(model_id)
         path = f"{MODEL_PATH}/{path_param('model_id', model_id)}"
-        project = self._client._project_for(project_uuid, "models3d")
-        return await self._client._call(
-            "GET", path, project_uuid=project, parse=lambda d: structure(d, Model3D)
-        )
+        project = self._project_for(project_uuid, "models3d")
+        return await self._get(path, project_uuid=project, parse=lambda d: structure(d, Model3D))

@@ -64,9 +64,7 @@ class Projects(Resource):
         def parse(data: Any) -> Page[Project]:
             return parse_page(data, Project, page=page, page_size=page_size)
 
-        return await self._client._call(
-            "GET", PROJECT_PATH, params=params, parse=parse, org_level=True
-        )
+        return await self._get(PROJECT_PATH, params=params, parse=parse, org_level=True)
 
     async def iter(
         self,
@@ -110,14 +108,14 @@ class Projects(Resource):
         ``dji.project(uuid).projects.devices()`` or pass ``project_uuid=``.
         """
         check_paging(page, page_size)
-        project = self._client._project_for(project_uuid, "projects")
+        project = self._project_for(project_uuid, "projects")
         params = {"page": page, "page_size": page_size}
 
         def parse(data: Any) -> Page[DevicePair]:
             return parse_page(data, DevicePair, page=page, page_size=page_size)
 
-        return await self._client._call(
-            "GET", PROJECT_DEVICE_PATH, params=params, project_uuid=project, parse=parse
+        return await self._get(
+            PROJECT_DEVICE_PATH, params=params, project_uuid=project, parse=parse
         )
 
     async def iter_devices(
@@ -125,7 +123,7 @@ class Projects(Resource):
     ) -> AsyncIterator[DevicePair]:
         """Every device pair of the project, fetching pages lazily."""
         check_paging(1, page_size)
-        project = self._client._project_for(project_uuid, "projects")
+        project = self._project_for(project_uuid, "projects")
 
         async def fetch(page: int) -> Page[DevicePair]:
             return await self.devices(page, page_size, project_uuid=project)
@@ -142,13 +140,13 @@ class Projects(Resource):
         ``credentials {access_key_id, access_key_secret, security_token, expire}``. The secret
         and the session token are masked in the repr.
         """
-        project = self._client._project_for(project_uuid, "projects")
+        project = self._project_for(project_uuid, "projects")
 
         def parse(data: Any) -> StsToken:
             result: StsToken = structure(data, StsToken)
             return result
 
-        return await self._client._call("GET", STS_PATH, project_uuid=project, parse=parse)
+        return await self._get(STS_PATH, project_uuid=project, parse=parse)
 
     async def add_member(
         self,
@@ -187,6 +185,6 @@ class Projects(Resource):
             users.append(entry)
         if not users:
             raise InvalidArgumentError("add_members needs at least one member")
-        project = self._client._project_for(project_uuid, "projects")
+        project = self._project_for(project_uuid, "projects")
         body = {"add_users": users}
-        await self._client._call("PUT", MEMBER_PATH, json=body, project_uuid=project, parse=no_data)
+        await self._put(MEMBER_PATH, json=body, project_uuid=project, parse=no_data)

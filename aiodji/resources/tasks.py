@@ -161,10 +161,8 @@ class Tasks(Resource):
         elif any(v is not None for v in (name, wayline_uuid, sn, task_type)):
             raise InvalidArgumentError("pass either a FlightTaskCreate body or keywords, not both")
         payload = _task_body(body)
-        project = self._client._project_for(project_uuid, "tasks")
-        return await self._client._call(
-            "POST", TASK_PATH, json=payload, project_uuid=project, parse=_parse_created
-        )
+        project = self._project_for(project_uuid, "tasks")
+        return await self._post(TASK_PATH, json=payload, project_uuid=project, parse=_parse_created)
 
     async def update_status(
         self,
@@ -178,10 +176,8 @@ class Tasks(Resource):
         if status not in (TaskStatusChange.SUSPENDED, TaskStatusChange.RESTORED):
             raise InvalidArgumentError(f"status must be 'suspended' or 'restored', got {status!r}")
         path = f"{TASK_PATH}/{path_param('task_uuid', task_uuid)}/status"
-        project = self._client._project_for(project_uuid, "tasks")
-        await self._client._call(
-            "PUT", path, json={"status": str(status)}, project_uuid=project, parse=_none
-        )
+        project = self._project_for(project_uuid, "tasks")
+        await self._put(path, json={"status": str(status)}, project_uuid=project, parse=_none)
 
     async def suspend(self, task_uuid: str, *, project_uuid: str | None = None) -> None:
         """``update_status(task_uuid, "suspended")``."""
@@ -194,10 +190,8 @@ class Tasks(Resource):
     async def get(self, task_uuid: str, *, project_uuid: str | None = None) -> FlightTask:
         """One task's info. ``GET /openapi/v0.1/flight-task/{task_uuid}`` (§7.3)."""
         path = f"{TASK_PATH}/{path_param('task_uuid', task_uuid)}"
-        project = self._client._project_for(project_uuid, "tasks")
-        return await self._client._call(
-            "GET", path, project_uuid=project, parse=lambda d: structure(d, FlightTask)
-        )
+        project = self._project_for(project_uuid, "tasks")
+        return await self._get(path, project_uuid=project, parse=lambda d: structure(d, FlightTask))
 
     async def list(
         self,
@@ -232,9 +226,8 @@ class Tasks(Resource):
             "page": page,
             "page_size": page_size,
         }
-        project = self._client._project_for(project_uuid, "tasks")
-        return await self._client._call(
-            "GET",
+        project = self._project_for(project_uuid, "tasks")
+        return await self._get(
             f"{TASK_PATH}/list",
             params=params,
             project_uuid=project,
@@ -276,9 +269,8 @@ class Tasks(Resource):
         ``GET /openapi/v0.1/flight-task/{task_uuid}/media`` (§7.5); ``data.list[]`` or a bare
         list. URLs may be signed: they are masked in ``repr``."""
         path = f"{TASK_PATH}/{path_param('task_uuid', task_uuid)}/media"
-        project = self._client._project_for(project_uuid, "tasks")
-        return await self._client._call(
-            "GET",
+        project = self._project_for(project_uuid, "tasks")
+        return await self._get(
             path,
             project_uuid=project,
             parse=lambda d: parse_page(d, TaskMedia, page=1, page_size=None),
@@ -288,5 +280,5 @@ class Tasks(Resource):
         """The flown trajectory: points (timestamp, latitude, longitude, height), distance and
         duration. ``GET /openapi/v0.1/flight-task/{task_uuid}/track`` (§7.6)."""
         path = f"{TASK_PATH}/{path_param('task_uuid', task_uuid)}/track"
-        project = self._client._project_for(project_uuid, "tasks")
-        return await self._client._call("GET", path, project_uuid=project, parse=_parse_track)
+        project = self._project_for(project_uuid, "tasks")
+        return await self._get(path, project_uuid=project, parse=_parse_track)

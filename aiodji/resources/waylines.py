@@ -44,9 +44,8 @@ class Waylines(Resource):
             "name": require_text("name", name),
             "object_key": require_text("object_key", object_key),
         }
-        project = self._client._project_for(project_uuid, "waylines")
-        return await self._client._call(
-            "POST",
+        project = self._project_for(project_uuid, "waylines")
+        return await self._post(
             f"{WAYLINE_PATH}/finish-upload",
             json=body,
             project_uuid=project,
@@ -63,9 +62,8 @@ class Waylines(Resource):
         """One page of the project's waylines. ``GET /openapi/v0.1/wayline?page=&page_size=``
         (§8.2; paging parameters as clients send them, ``page_size`` up to 100)."""
         check_paging(page, page_size, maximum=MAX_PAGE_SIZE)
-        project = self._client._project_for(project_uuid, "waylines")
-        return await self._client._call(
-            "GET",
+        project = self._project_for(project_uuid, "waylines")
+        return await self._get(
             WAYLINE_PATH,
             params={"page": page, "page_size": page_size},
             project_uuid=project,
@@ -87,7 +85,7 @@ class Waylines(Resource):
         """One wayline with its KMZ ``download_url``, distance and waypoint count.
         ``GET /openapi/v0.1/wayline/{wayline_id}`` (§8.3)."""
         path = f"{WAYLINE_PATH}/{path_param('wayline_id', wayline_id)}"
-        project = self._client._project_for(project_uuid, "waylines")
-        return await self._client._call(
-            "GET", path, project_uuid=project, parse=lambda d: structure(d, WaylineDetail)
+        project = self._project_for(project_uuid, "waylines")
+        return await self._get(
+            path, project_uuid=project, parse=lambda d: structure(d, WaylineDetail)
         )
