@@ -4,6 +4,7 @@ are in :mod:`aiodji._args`)."""
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_PAGES",
     "Resource",
+    "collect",
     "no_data",
     "parse_page",
 ]
@@ -24,6 +26,13 @@ T = TypeVar("T")
 
 # A server that never ends its pages must not make aiodji loop forever.
 MAX_PAGES = 100_000
+
+
+async def collect(items: AsyncIterator[T]) -> Page[T]:
+    """Every item of a page walk as one Page: what ``list()`` returns (``total`` is the count,
+    ``has_more`` is False)."""
+    found = [item async for item in items]
+    return Page(found, page=1, page_size=len(found), total=len(found))
 
 
 def no_data(data: Any) -> None:
@@ -94,17 +103,32 @@ class Resource:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"
 
-    async def _iter_pages(
-        self,
-        fetch: Callable[[int], Any],
-    ) -> AsyncIterator[Any]:
+    async def _every(
+        self, method: str, page: int | None, fetch: Callable[[int], Awaitable[Page[T]]]
+    ) -> Page[T]:
+        """What ``list()`` means on every resource: every item, all pages fetched.
+
+        An explicit ``page`` keeps its old meaning (that one page, so code asking for a page
+        does not silently get everything) and says where it moved: ``list_page``.
+        """
+        if page is None:
+            return await collect(self._iter_pages(fetch))
+        warnings.warn(
+            f"{method}(page=...) returns one page: call {method}_page(page) instead "
+            f"({method}() without page returns every item)",
+            DeprecationWarning,
+            stacklevel=3,  # the caller of list(), not list() itself
+        )
+        return await fetch(page)
+
+    async def _iter_pages(self, fetch: Callable[[int], Awaitable[Page[T]]]) -> AsyncIterator[T]:
         """Yield items page by page, lazily, until a short/empty page or ``total`` is reached.
 
         A server that ignores ``page`` answers every page with the first one again: a page
         equal to the previous one ends the walk (its items were already yielded).
         """
         page_no = 1
-        previous: list[Any] | None = None
+        previous: list[T] | None = None
         while page_no <= MAX_PAGES:
             page = await fetch(page_no)
             if previous is not None and list(page) == previous:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
@@ -78,15 +79,26 @@ def _parse_rtk(data: Any) -> RtkResult:
 class Devices(Resource):
     """``dji.devices``: org list, thing model, HMS, control, camera/lens, quality, RTK.
 
-    ``list``/``iter`` are org-level. Everything else is device management and project-scoped
-    (``X-Project-Uuid``, API.md §1.3): use ``dji.project(uuid).devices`` or pass
+    ``list``/``list_page``/``iter`` are org-level. Everything else is device management and
+    project-scoped (``X-Project-Uuid``, API.md §1.3): use ``dji.project(uuid).devices`` or pass
     ``project_uuid=``. Device serial numbers come from ``dji.devices.list()`` (``Device.sn``),
     camera indexes from ``Device.camera_list``.
     """
 
     # -- organization device list (§4.2) -------------------------------------------------------
 
-    async def list(self, page: int = 1, page_size: int | None = None) -> Page[DevicePair]:
+    async def list(self, page: int | None = None, page_size: int | None = None) -> Page[DevicePair]:
+        """Every device pair of the organization, all pages fetched (``page_size`` per
+        request, default 100). The same as collecting :meth:`iter`.
+
+        ``page=`` is deprecated: it returns that one page, as :meth:`list_page` does.
+        """
+        if page is None and page_size is None:
+            page_size = ITER_PAGE_SIZE  # a walk sends a size: a full page says more may follow
+        fetch = functools.partial(self.list_page, page_size=page_size)
+        return await self._every("devices.list", page, fetch)
+
+    async def list_page(self, page: int = 1, page_size: int | None = None) -> Page[DevicePair]:
         """One page of the organization's devices, as gateway/aircraft pairs.
 
         ``GET /openapi/v0.1/device`` (org-level, §4.2). ``page``/``page_size`` are sent as
@@ -104,11 +116,7 @@ class Devices(Resource):
     async def iter(self, *, page_size: int = ITER_PAGE_SIZE) -> AsyncIterator[DevicePair]:
         """Every device pair of the organization, fetching pages lazily."""
         check_paging(1, page_size)
-
-        async def fetch(page: int) -> Page[DevicePair]:
-            return await self.list(page, page_size)
-
-        async for item in self._iter_pages(fetch):
+        async for item in self._iter_pages(functools.partial(self.list_page, page_size=page_size)):
             yield item
 
     # -- device management (§5) ----------------------------------------------------------------

@@ -10,7 +10,7 @@ import attrs
 from aiodji._args import check_paging, path_param, require_bool, require_int, require_text
 from aiodji.errors import InvalidArgumentError
 from aiodji.models import Converter, ConverterSchema, LiveStream, Page, VideoQuality
-from aiodji.resources._base import Resource, no_data, parse_page
+from aiodji.resources._base import Resource, collect, no_data, parse_page
 from aiodji.serde import structure
 
 __all__ = ["Converters", "Livestream"]
@@ -44,16 +44,15 @@ class Converters(Resource):
         ``device_sn``, ``camera_index``, ``schema``; query names from a V2 client, API.md §6.2.3).
         Returns a :class:`Page` (a list) whose ``total`` is the number of converters.
         """
-        items: list[Converter] = []
-        async for converter in self.iter(
-            device_sn=device_sn,
-            camera_index=camera_index,
-            schema=schema,
-            page_size=page_size,
-            project_uuid=project_uuid,
-        ):
-            items.append(converter)
-        return Page(items, page=1, page_size=len(items), total=len(items))
+        return await collect(
+            self.iter(
+                device_sn=device_sn,
+                camera_index=camera_index,
+                schema=schema,
+                page_size=page_size,
+                project_uuid=project_uuid,
+            )
+        )
 
     async def list_page(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -45,7 +46,22 @@ class Models3D(Resource):
     async def list(
         self,
         *,
+        page: int | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        project_uuid: str | None = None,
+    ) -> Page[Model3D]:
+        """Every model of the project, all pages fetched (``page_size`` per request). The
+        same as collecting :meth:`iter`.
+
+        ``page=`` is deprecated: it returns that one page, as :meth:`list_page` does.
+        """
+        fetch = functools.partial(self.list_page, page_size=page_size, project_uuid=project_uuid)
+        return await self._every("models3d.list", page, fetch)
+
+    async def list_page(
+        self,
         page: int = 1,
+        *,
         page_size: int = DEFAULT_PAGE_SIZE,
         project_uuid: str | None = None,
     ) -> Page[Model3D]:
@@ -64,10 +80,7 @@ class Models3D(Resource):
         self, *, page_size: int = DEFAULT_PAGE_SIZE, project_uuid: str | None = None
     ) -> AsyncIterator[Model3D]:
         """Every model of the project, fetching pages lazily."""
-
-        async def fetch(page: int) -> Page[Model3D]:
-            return await self.list(page=page, page_size=page_size, project_uuid=project_uuid)
-
+        fetch = functools.partial(self.list_page, page_size=page_size, project_uuid=project_uuid)
         async for model in self._iter_pages(fetch):
             yield model
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from aiodji._args import check_paging, require_text
@@ -25,6 +26,29 @@ class Projects(Resource):
     """``dji.projects``: Projects, project devices, storage credentials, members (API.md §4)."""
 
     async def list(
+        self,
+        page: int | None = None,
+        page_size: int | None = None,
+        *,
+        q: str | None = None,
+        prj_authorized_status: str | None = None,
+        usage: str | None = None,
+        sort_column: str | None = None,
+        sort_type: str | None = None,
+    ) -> Page[Project]:
+        """Every project of the organization, all pages fetched (filters as :meth:`list_page`;
+        ``page_size`` per request, default 100). The same as collecting :meth:`iter`.
+
+        ``page=`` is deprecated: it returns that one page, as :meth:`list_page` does.
+        """
+        if page_size is None:
+            page_size = (
+                ITER_PAGE_SIZE if page is None else DEFAULT_PAGE_SIZE
+            )  # a page keeps its old size
+        walk = self._pages(page_size, q, prj_authorized_status, usage, sort_column, sort_type)
+        return await self._every("projects.list", page, walk)
+
+    async def list_page(
         self,
         page: int = 1,
         page_size: int = DEFAULT_PAGE_SIZE,
@@ -76,24 +100,51 @@ class Projects(Resource):
         sort_column: str | None = None,
         sort_type: str | None = None,
     ) -> AsyncIterator[Project]:
-        """Every project of the organization, fetching pages lazily (arguments as :meth:`list`)."""
+        """Every project of the organization, fetching pages lazily (filters as
+        :meth:`list_page`)."""
         check_paging(1, page_size)
-
-        async def fetch(page: int) -> Page[Project]:
-            return await self.list(
-                page,
-                page_size,
-                q=q,
-                prj_authorized_status=prj_authorized_status,
-                usage=usage,
-                sort_column=sort_column,
-                sort_type=sort_type,
-            )
-
-        async for item in self._iter_pages(fetch):
+        walk = self._pages(page_size, q, prj_authorized_status, usage, sort_column, sort_type)
+        async for item in self._iter_pages(walk):
             yield item
 
+    def _pages(
+        self,
+        page_size: int,
+        q: str | None,
+        authorized: str | None,
+        usage: str | None,
+        column: str | None,
+        order: str | None,
+    ) -> Callable[[int], Awaitable[Page[Project]]]:
+        """:meth:`list_page` with all but the page fixed: what ``list()`` and ``iter()`` walk."""
+        return functools.partial(
+            self.list_page,
+            page_size=page_size,
+            q=q,
+            prj_authorized_status=authorized,
+            usage=usage,
+            sort_column=column,
+            sort_type=order,
+        )
+
     async def devices(
+        self,
+        page: int | None = None,
+        page_size: int | None = None,
+        *,
+        project_uuid: str | None = None,
+    ) -> Page[DevicePair]:
+        """Every device pair of the project, all pages fetched (``page_size`` per request,
+        default 100). The same as collecting :meth:`iter_devices`.
+
+        ``page=`` is deprecated: it returns that one page, as :meth:`devices_page` does.
+        """
+        if page is None and page_size is None:
+            page_size = ITER_PAGE_SIZE  # a walk sends a size: a full page says more may follow
+        fetch = functools.partial(self.devices_page, page_size=page_size, project_uuid=project_uuid)
+        return await self._every("projects.devices", page, fetch)
+
+    async def devices_page(
         self,
         page: int = 1,
         page_size: int | None = None,
@@ -105,7 +156,7 @@ class Projects(Resource):
         ``GET /openapi/v0.1/project/device?page=&page_size=`` with ``X-Project-Uuid`` (§4.3;
         same item shape as the org device list). ``page_size=None`` sends no page size: the
         server then decides (the simulator answers every pair). Project-scoped: use
-        ``dji.project(uuid).projects.devices()`` or pass ``project_uuid=``.
+        ``dji.project(uuid).projects.devices_page()`` or pass ``project_uuid=``.
         """
         check_paging(page, page_size)
         project = self._project_for(project_uuid, "projects")
@@ -124,10 +175,7 @@ class Projects(Resource):
         """Every device pair of the project, fetching pages lazily."""
         check_paging(1, page_size)
         project = self._project_for(project_uuid, "projects")
-
-        async def fetch(page: int) -> Page[DevicePair]:
-            return await self.devices(page, page_size, project_uuid=project)
-
+        fetch = functools.partial(self.devices_page, page_size=page_size, project_uuid=project)
         async for item in self._iter_pages(fetch):
             yield item
 

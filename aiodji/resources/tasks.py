@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Mapping
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from aiodji._args import check_paging, enum_arg, path_param, require_text
@@ -202,7 +203,28 @@ class Tasks(Resource):
         name: str | None = None,
         task_type: TaskType | str | None = None,
         status: str | None = None,
+        page: int | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        project_uuid: str | None = None,
+    ) -> Page[FlightTask]:
+        """Every task matching the filters (as :meth:`list_page`), all pages fetched
+        (``page_size`` per request). The same as collecting :meth:`iter`.
+
+        ``page=`` is deprecated: it returns that one page, as :meth:`list_page` does.
+        """
+        walk = self._pages(sn, begin_at, end_at, name, task_type, status, page_size, project_uuid)
+        return await self._every("tasks.list", page, walk)
+
+    async def list_page(
+        self,
         page: int = 1,
+        *,
+        sn: str,
+        begin_at: int | dt.datetime,
+        end_at: int | dt.datetime,
+        name: str | None = None,
+        task_type: TaskType | str | None = None,
+        status: str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         project_uuid: str | None = None,
     ) -> Page[FlightTask]:
@@ -246,23 +268,34 @@ class Tasks(Resource):
         page_size: int = DEFAULT_PAGE_SIZE,
         project_uuid: str | None = None,
     ) -> AsyncIterator[FlightTask]:
-        """Every task matching the filters of :meth:`list`, fetching pages lazily."""
-
-        async def fetch(page: int) -> Page[FlightTask]:
-            return await self.list(
-                sn=sn,
-                begin_at=begin_at,
-                end_at=end_at,
-                name=name,
-                task_type=task_type,
-                status=status,
-                page=page,
-                page_size=page_size,
-                project_uuid=project_uuid,
-            )
-
-        async for task in self._iter_pages(fetch):
+        """Every task matching the filters of :meth:`list_page`, fetching pages lazily."""
+        walk = self._pages(sn, begin_at, end_at, name, task_type, status, page_size, project_uuid)
+        async for task in self._iter_pages(walk):
             yield task
+
+    def _pages(
+        self,
+        sn: str,
+        begin_at: int | dt.datetime,
+        end_at: int | dt.datetime,
+        name: str | None,
+        task_type: TaskType | str | None,
+        status: str | None,
+        page_size: int,
+        project_uuid: str | None,
+    ) -> Callable[[int], Awaitable[Page[FlightTask]]]:
+        """:meth:`list_page` with all but the page fixed: what ``list()`` and ``iter()`` walk."""
+        return functools.partial(
+            self.list_page,
+            sn=sn,
+            begin_at=begin_at,
+            end_at=end_at,
+            name=name,
+            task_type=task_type,
+            status=status,
+            page_size=page_size,
+            project_uuid=project_uuid,
+        )
 
     async def media(self, task_uuid: str, *, project_uuid: str | None = None) -> Page[TaskMedia]:
         """Photos and videos the task uploaded so far (up to 10,000 per task [secondary]).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -55,7 +56,22 @@ class Waylines(Resource):
     async def list(
         self,
         *,
+        page: int | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        project_uuid: str | None = None,
+    ) -> Page[Wayline]:
+        """Every wayline of the project, all pages fetched (``page_size`` per request). The
+        same as collecting :meth:`iter`.
+
+        ``page=`` is deprecated: it returns that one page, as :meth:`list_page` does.
+        """
+        fetch = functools.partial(self.list_page, page_size=page_size, project_uuid=project_uuid)
+        return await self._every("waylines.list", page, fetch)
+
+    async def list_page(
+        self,
         page: int = 1,
+        *,
         page_size: int = DEFAULT_PAGE_SIZE,
         project_uuid: str | None = None,
     ) -> Page[Wayline]:
@@ -74,10 +90,7 @@ class Waylines(Resource):
         self, *, page_size: int = DEFAULT_PAGE_SIZE, project_uuid: str | None = None
     ) -> AsyncIterator[Wayline]:
         """Every wayline of the project, fetching pages lazily."""
-
-        async def fetch(page: int) -> Page[Wayline]:
-            return await self.list(page=page, page_size=page_size, project_uuid=project_uuid)
-
+        fetch = functools.partial(self.list_page, page_size=page_size, project_uuid=project_uuid)
         async for line in self._iter_pages(fetch):
             yield line
 
