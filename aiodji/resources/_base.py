@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_PAGES",
     "Resource",
+    "Verb",
     "collect",
     "no_data",
     "parse_page",
