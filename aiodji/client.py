@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import aiohttp
 import attrs
 
+from aiodji._args import require_text
 from aiodji.bulk import BulkOps
 from aiodji.config import (
     ClientConfig,
@@ -39,7 +40,6 @@ from aiodji.resources import (
     Tasks,
     Waylines,
 )
-from aiodji.resources._base import require_text
 from aiodji.retry import RetryPolicy
 from aiodji.serde import SerdeError
 from aiodji.transport import RAW_SINK, CallOptions, RawResponse, Transport

@@ -28,7 +28,10 @@ class Operation:
     name: str  # "converters.create": stable id for CLI / MCP
     method: str  # "GET" | "POST" | "PUT" | "DELETE"
     path: str  # template as in fh2-openapi.yaml, e.g. "/live-stream/converter/{converter_id}"
-    sdk_method: str  # dotted attribute path on Client, e.g. "livestream.converters.create"
+    # dotted attribute path on Client, e.g. "livestream.converters.create"; a list operation
+    # maps to its one-request ``list_page`` (``page``/``page_size`` arguments), not to the
+    # ``list()`` that walks every page
+    sdk_method: str
     project_scoped: bool  # sends X-Project-Uuid
     risk: Risk
     summary: str
@@ -61,12 +64,12 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
     # system and organization (no project header)
     _op("system.status", "GET", "/system_status", "system.status", "read",
         "Query FlightHub 2 system status", scoped=False),
-    _op("projects.list", "GET", "/project", "projects.list", "read",
+    _op("projects.list", "GET", "/project", "projects.list_page", "read",
         "List projects in the organization", scoped=False),
-    _op("devices.list", "GET", "/device", "devices.list", "read",
+    _op("devices.list", "GET", "/device", "devices.list_page", "read",
         "List devices in the organization", scoped=False),
     # project
-    _op("projects.devices", "GET", "/project/device", "projects.devices", "read",
+    _op("projects.devices", "GET", "/project/device", "projects.devices_page", "read",
         "List devices in a project"),
     _op("projects.sts_token", "GET", "/project/sts-token", "projects.sts_token", "read",
         "Get project storage upload (STS) credentials"),
@@ -96,8 +99,8 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "Start a livestream"),
     _op("converters.create", "POST", "/live-stream/converter", "livestream.converters.create",
         "write", "Create a stream converter (private cloud only)"),
-    _op("converters.list", "GET", "/live-stream/converter", "livestream.converters.list", "read",
-        "List stream converters (private cloud only)"),
+    _op("converters.list", "GET", "/live-stream/converter", "livestream.converters.list_page",
+        "read", "List stream converters (private cloud only)"),
     _op("converters.set_enabled", "PUT", "/live-stream/converter/{converter_id}",
         "livestream.converters.set_enabled", "write",
         "Enable or disable a stream converter (private cloud only)"),
@@ -107,7 +110,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
     # flight tasks
     _op("tasks.create", "POST", "/flight-task", "tasks.create", "dangerous",
         "Create a flight task (may fly a drone)"),
-    _op("tasks.list", "GET", "/flight-task/list", "tasks.list", "read", "List flight tasks"),
+    _op("tasks.list", "GET", "/flight-task/list", "tasks.list_page", "read", "List flight tasks"),
     _op("tasks.get", "GET", "/flight-task/{task_uuid}", "tasks.get", "read",
         "Get a flight task"),
     _op("tasks.update_status", "PUT", "/flight-task/{task_uuid}/status", "tasks.update_status",
@@ -119,11 +122,11 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
     # waylines
     _op("waylines.finish_upload", "POST", "/wayline/finish-upload", "waylines.finish_upload",
         "write", "Register an uploaded wayline KMZ"),
-    _op("waylines.list", "GET", "/wayline", "waylines.list", "read", "List waylines"),
+    _op("waylines.list", "GET", "/wayline", "waylines.list_page", "read", "List waylines"),
     _op("waylines.get", "GET", "/wayline/{wayline_id}", "waylines.get", "read",
         "Get a wayline"),
     # 3D models
-    _op("models3d.list", "GET", "/model", "models3d.list", "read", "List 3D models"),
+    _op("models3d.list", "GET", "/model", "models3d.list_page", "read", "List 3D models"),
     _op("models3d.create", "POST", "/model/create", "models3d.create", "write",
         "Reconstruct a 3D model from a task's media (async)"),
     _op("models3d.get", "GET", "/model/{model_id}", "models3d.get", "read", "Get a 3D model"),

@@ -90,7 +90,7 @@ async def _worker(
 
     async def loop(dji: aiodji.Client) -> None:
         while time.monotonic() < end:
-            await dji.projects.list()
+            await dji.projects.list_page()  # one request a loop
             done.append(time.monotonic() - start)
 
     def limited_now() -> int:

@@ -67,10 +67,13 @@ async def test_system_status_raises_on_bad_token(sim: Simulator) -> None:
 # -- projects ----------------------------------------------------------------------------------
 
 
-async def test_projects_list_is_one_page_and_iter_follows_pages(
+async def test_projects_list_is_every_project_list_page_one_page(
     sim: Simulator, dji: aiodji.Client
 ) -> None:
-    page = await dji.projects.list(page_size=2)
+    everything = await dji.projects.list(page_size=2)  # two requests
+    assert [p.name for p in everything] == [p.name for p in sim.state.projects.values()]
+    assert everything.total == 3 and not everything.has_more
+    page = await dji.projects.list_page(page_size=2)
     assert isinstance(page, Page) and len(page) == 2 and page.page == 1 and page.has_more
     assert all(isinstance(p, Project) for p in page)
     first = page[0]
@@ -79,11 +82,11 @@ async def test_projects_list_is_one_page_and_iter_follows_pages(
     assert first.project_work_center_point is not None
     assert first.project_work_center_point.latitude == expected.latitude
     assert first.created_at is not None and first.created_at.tzinfo is not None
-    second = await dji.projects.list(page=2, page_size=2)
+    second = await dji.projects.list_page(2, page_size=2)
     assert len(second) == 1 and not second.has_more
     names = [p.name async for p in dji.projects.iter(page_size=2)]
     assert names == [p.name for p in sim.state.projects.values()]
-    assert sim.stats.by_route[("GET", "/openapi/v0.1/project")] == 4
+    assert sim.stats.by_route[("GET", "/openapi/v0.1/project")] == 6
 
 
 async def test_projects_list_filters_and_sorts(dji: aiodji.Client) -> None:
@@ -97,7 +100,9 @@ async def test_projects_list_filters_and_sorts(dji: aiodji.Client) -> None:
 
 async def test_projects_list_errors(dji: aiodji.Client) -> None:
     with pytest.raises(aiodji.InvalidArgumentError):
-        await dji.projects.list(page=0)
+        await dji.projects.list_page(page=0)
+    with pytest.raises(aiodji.InvalidArgumentError):
+        await dji.projects.list(page_size=0)
     with pytest.raises(aiodji.APIBusinessError) as exc:
         await dji.projects.list(sort_column="colour")
     assert exc.value.code == 200500
@@ -113,8 +118,11 @@ async def test_project_devices_and_iter_devices(sim: Simulator, dji: aiodji.Clie
     assert pair.gateway.device_model is not None
     assert pair.gateway.device_model.device_class == DeviceClass.AIRPORT
     assert pair.drone.camera_indexes == [DRONE_CAMERA]
-    first = await p.projects.devices(page=1, page_size=1)
+    first = await p.projects.devices_page(1, page_size=1)
     assert len(first) == 1 and first.has_more
+    assert [x.drone.sn for x in await p.projects.devices(page_size=1) if x.drone] == [
+        x.drone.sn for x in pairs if x.drone
+    ]
     sns = [x.drone.sn async for x in p.projects.iter_devices(page_size=1) if x.drone]
     assert sns == [x.drone.sn for x in pairs if x.drone]
 
@@ -162,8 +170,10 @@ async def test_add_member(sim: Simulator, dji: aiodji.Client) -> None:
 async def test_org_devices_list_and_iter(sim: Simulator, dji: aiodji.Client) -> None:
     everything = await dji.devices.list()
     assert len(everything) == len(sim.state.device_pairs()) == 6
-    assert everything.page_size is None and not everything.has_more
-    page = await dji.devices.list(page=2, page_size=4)
+    assert everything.total == 6 and not everything.has_more
+    server_default = await dji.devices.list_page()  # no page_size sent: the server decides
+    assert server_default.page_size is None and len(server_default) == 6
+    page = await dji.devices.list_page(2, page_size=4)
     assert len(page) == 2
     gateways = [pair.gateway.sn async for pair in dji.devices.iter(page_size=4) if pair.gateway]
     assert gateways == [pair.gateway.sn for pair in everything if pair.gateway]

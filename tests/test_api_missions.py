@@ -136,8 +136,10 @@ async def test_task_list_filters_and_pages(sim: Simulator, dji: aiodji.Client) -
         task_type="timed",
         begin_at=1_800_000_000,
     )
-    page = await p.tasks.list(sn=dock, **WIDE_WINDOW, page_size=3)
+    page = await p.tasks.list_page(sn=dock, **WIDE_WINDOW, page_size=3)
     assert isinstance(page, Page) and len(page) == 3 and page.total == 7 and page.has_more
+    everything = await p.tasks.list(sn=dock, **WIDE_WINDOW, page_size=3)
+    assert sorted(t.name for t in everything) == [f"t{i}" for i in range(7)]
     names = [t.name async for t in p.tasks.iter(sn=dock, **WIDE_WINDOW, page_size=3)]
     assert sorted(names) == [f"t{i}" for i in range(7)]
     window = await p.tasks.list(sn=dock, begin_at=1_800_000_000, end_at=1_800_000_000 + 3_600)

@@ -237,13 +237,16 @@ async def drain(iterator: AsyncIterator[Any]) -> list[Any]:
 CALLS: dict[str, Call] = {
     "system.status": lambda d: d.system.status(),
     "projects.list": lambda d: d.projects.list(),
+    "projects.list_page": lambda d: d.projects.list_page(2, page_size=5),
     "projects.iter": lambda d: drain(d.projects.iter()),
     "projects.devices": lambda d: d.projects.devices(),
+    "projects.devices_page": lambda d: d.projects.devices_page(2, page_size=5),
     "projects.iter_devices": lambda d: drain(d.projects.iter_devices()),
     "projects.sts_token": lambda d: d.projects.sts_token(),
     "projects.add_member": lambda d: d.projects.add_member("user-1"),
     "projects.add_members": lambda d: d.projects.add_members([Member(user_id="user-1")]),
     "devices.list": lambda d: d.devices.list(),
+    "devices.list_page": lambda d: d.devices.list_page(2, page_size=5),
     "devices.iter": lambda d: drain(d.devices.iter()),
     "devices.state": lambda d: d.devices.state("SN1"),
     "devices.hms": lambda d: d.devices.hms(["SN1", "SN2"]),
@@ -272,6 +275,9 @@ CALLS: dict[str, Call] = {
     ),
     "tasks.get": lambda d: d.tasks.get("t-1"),
     "tasks.list": lambda d: d.tasks.list(sn="SN1", begin_at=1_700_000_000, end_at=1_700_086_400),
+    "tasks.list_page": lambda d: d.tasks.list_page(
+        2, sn="SN1", begin_at=1_700_000_000, end_at=1_700_086_400
+    ),
     "tasks.iter": lambda d: drain(
         d.tasks.iter(sn="SN1", begin_at=1_700_000_000, end_at=1_700_086_400, page_size=5)
     ),
@@ -283,10 +289,12 @@ CALLS: dict[str, Call] = {
     "waylines.finish_upload": lambda d: d.waylines.finish_upload(name="w", object_key="k/w.kmz"),
     "waylines.get": lambda d: d.waylines.get("w-1"),
     "waylines.list": lambda d: d.waylines.list(),
+    "waylines.list_page": lambda d: d.waylines.list_page(2, page_size=5),
     "waylines.iter": lambda d: drain(d.waylines.iter(page_size=5)),
     "models3d.create": lambda d: d.models3d.create(name="m", reconstruction_type=["2d"]),
     "models3d.get": lambda d: d.models3d.get("m-1"),
     "models3d.list": lambda d: d.models3d.list(),
+    "models3d.list_page": lambda d: d.models3d.list_page(2, page_size=5),
     "models3d.iter": lambda d: drain(d.models3d.iter(page_size=5)),
     "annotations.create": lambda d: d.annotations.create(
         name="a", geometry=Geometry.point(113.9, 22.5)

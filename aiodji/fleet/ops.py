@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from aiodji._args import require_bool
 from aiodji.bulk import BulkReport, ItemResult, ItemState, run_bulk
 from aiodji.codes import CONVERTER_GONE_CODES, DUPLICATE_NAME_CODE
 from aiodji.errors import (
@@ -17,7 +18,6 @@ from aiodji.errors import (
     APIConnectionError,
     DJIError,
     InternalServerError,
-    InvalidArgumentError,
     NotAvailableError,
     NotFoundError,
 )
@@ -378,8 +378,7 @@ class Fleet:
         ``cameras`` (indexes), ``names`` (converter name globs) narrow it. The other options
         are :meth:`apply`'s.
         """
-        if not isinstance(enabled, bool):
-            raise InvalidArgumentError(f"enabled must be True or False, got {enabled!r}")
+        require_bool("enabled", enabled)
         selection = Selection.build(projects, devices, cameras, names)
         plan = await self.plan(Desired.enabled(enabled, selection))
         return await self.apply(

@@ -61,7 +61,8 @@ def local(**kw: Any) -> Any:
 
 
 class Page(list[T], Generic[T]):
-    """One page of a list reply: a ``list`` of items plus the paging info the server gave.
+    """A list reply: a ``list`` of items plus paging info. ``list_page()`` gives one page as
+    the server sent it; ``list()`` gives every item in one Page (``total`` is the count).
 
     ``total`` is None when the server does not say (most FlightHub 2 lists, API.md §1.5).
     """

@@ -1,13 +1,14 @@
-"""What every resource namespace shares: the client handle, path encoding, paging, parsing."""
+"""What every resource namespace shares: the client seam, paging, parsing (argument checks
+are in :mod:`aiodji._args`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote
+import functools
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from aiodji.errors import InvalidArgumentError
-from aiodji.models import OpenStrEnum, Page
+from aiodji.models import Page
 from aiodji.serde import structure
 
 if TYPE_CHECKING:
@@ -16,52 +17,23 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_PAGES",
     "Resource",
-    "check_paging",
-    "enum_arg",
+    "Verb",
+    "collect",
     "no_data",
     "parse_page",
-    "path_param",
-    "require_text",
 ]
 
 T = TypeVar("T")
-E = TypeVar("E", bound=OpenStrEnum)
 
 # A server that never ends its pages must not make aiodji loop forever.
 MAX_PAGES = 100_000
 
 
-def require_text(name: str, value: object) -> str:
-    """A non-empty string argument, or a clear error before any request."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
-    if "\r" in value or "\n" in value or "\0" in value:  # header injection (hot path: no genexpr)
-        raise InvalidArgumentError(f"{name} must not contain control characters")
-    return value
-
-
-def enum_arg(name: str, value: object, cls: type[E]) -> E:
-    """A documented value set argument: a string (unknown ones are kept and sent, the server
-    decides), never another type."""
-    return cls(require_text(name, value))
-
-
-def path_param(name: str, value: object) -> str:
-    """A path segment, percent-encoded so that ``/``, ``..``, ``?``, ``%`` stay inside it."""
-    text = require_text(name, value)
-    return quote(text, safe="").replace(".", "%2E")
-
-
-def check_paging(page: int, page_size: int | None, *, maximum: int | None = None) -> None:
-    """``page`` from 1 and ``page_size`` from 1 (to ``maximum``), or a clear error first."""
-    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
-        raise InvalidArgumentError(f"page starts at 1, got {page!r}")
-    if page_size is None:
-        return
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
-        raise InvalidArgumentError(f"page_size must be a positive int, got {page_size!r}")
-    if maximum is not None and page_size > maximum:
-        raise InvalidArgumentError(f"page_size must be at most {maximum}, got {page_size}")
+async def collect(items: AsyncIterator[T]) -> Page[T]:
+    """Every item of a page walk as one Page: what ``list()`` returns (``total`` is the count,
+    ``has_more`` is False)."""
+    found = [item async for item in items]
+    return Page(found, page=1, page_size=len(found), total=len(found))
 
 
 def no_data(data: Any) -> None:
@@ -96,26 +68,68 @@ def parse_page(data: Any, item_type: type[T], *, page: int, page_size: int | Non
     )
 
 
+class Verb(Protocol):
+    """One HTTP method of :meth:`Client._call`: ``await self._get(path, parse=..., ...)``."""
+
+    def __call__(
+        self,
+        path: str,
+        *,
+        parse: Callable[[Any], T],
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        project_uuid: str | None = None,
+        org_level: bool = False,
+    ) -> Awaitable[T]: ...
+
+
 class Resource:
-    """A namespace of API methods bound to one Client (or view of it)."""
+    """A namespace of API methods bound to one Client (or view of it).
+
+    Resources reach the Client only through the seam bound here, once per namespace (as
+    openai-python's ``_resource.py`` binds the client's verbs): ``_get``/``_post``/``_put``/
+    ``_delete`` send a call, ``_project_for`` picks the project of a project-scoped one. A view
+    (``project()``, ``with_options()``) is another Client, so its namespaces bind its settings.
+    """
 
     def __init__(self, client: Client) -> None:
         self._client = client
+        call = client._call
+        self._get: Verb = functools.partial(call, "GET")
+        self._post: Verb = functools.partial(call, "POST")
+        self._put: Verb = functools.partial(call, "PUT")
+        self._delete: Verb = functools.partial(call, "DELETE")
+        self._project_for = client._project_for
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"
 
-    async def _iter_pages(
-        self,
-        fetch: Callable[[int], Any],
-    ) -> AsyncIterator[Any]:
+    async def _every(
+        self, method: str, page: int | None, fetch: Callable[[int], Awaitable[Page[T]]]
+    ) -> Page[T]:
+        """What ``list()`` means on every resource: every item, all pages fetched.
+
+        An explicit ``page`` keeps its old meaning (that one page, so code asking for a page
+        does not silently get everything) and says where it moved: ``list_page``.
+        """
+        if page is None:
+            return await collect(self._iter_pages(fetch))
+        warnings.warn(
+            f"{method}(page=...) returns one page: call {method}_page(page) instead "
+            f"({method}() without page returns every item)",
+            DeprecationWarning,
+            stacklevel=3,  # the caller of list(), not list() itself
+        )
+        return await fetch(page)
+
+    async def _iter_pages(self, fetch: Callable[[int], Awaitable[Page[T]]]) -> AsyncIterator[T]:
         """Yield items page by page, lazily, until a short/empty page or ``total`` is reached.
 
         A server that ignores ``page`` answers every page with the first one again: a page
         equal to the previous one ends the walk (its items were already yielded).
         """
         page_no = 1
-        previous: list[Any] | None = None
+        previous: list[T] | None = None
         while page_no <= MAX_PAGES:
             page = await fetch(page_no)
             if previous is not None and list(page) == previous:

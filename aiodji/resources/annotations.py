@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from aiodji._args import require_text
 from aiodji.errors import InvalidArgumentError
 from aiodji.models import Annotation, AnnotationCreated, AnnotationResource, Geometry
 from aiodji.models.annotations import DEFAULT_COLOR
-from aiodji.resources._base import Resource, require_text
+from aiodji.resources._base import Resource
 from aiodji.serde import structure, unstructure
 
 __all__ = ["Annotations"]
@@ -60,10 +61,8 @@ class Annotations(Resource):
         body = unstructure(
             Annotation(name=require_text("name", name), resource=resource, desc=desc)
         )
-        project = self._client._project_for(project_uuid, "annotations")
-        return await self._client._call(
-            "POST", ELEMENT_PATH, json=body, project_uuid=project, parse=_parse_created
-        )
+        project = self._project_for(project_uuid, "annotations")
+        return await self._post(ELEMENT_PATH, json=body, project_uuid=project, parse=_parse_created)
 
     async def create_point(
         self,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
+from aiodji._args import check_paging, path_param, require_int, require_text
 from aiodji.errors import InvalidArgumentError
 from aiodji.models import (
     ControlResult,
@@ -17,14 +19,7 @@ from aiodji.models import (
     RtkCalibration,
     RtkResult,
 )
-from aiodji.resources._base import (
-    Resource,
-    check_paging,
-    no_data,
-    parse_page,
-    path_param,
-    require_text,
-)
+from aiodji.resources._base import Resource, no_data, parse_page
 from aiodji.serde import structure, unstructure
 
 __all__ = ["Devices"]
@@ -84,15 +79,26 @@ def _parse_rtk(data: Any) -> RtkResult:
 class Devices(Resource):
     """``dji.devices``: org list, thing model, HMS, control, camera/lens, quality, RTK.
 
-    ``list``/``iter`` are org-level. Everything else is device management and project-scoped
-    (``X-Project-Uuid``, API.md §1.3): use ``dji.project(uuid).devices`` or pass
+    ``list``/``list_page``/``iter`` are org-level. Everything else is device management and
+    project-scoped (``X-Project-Uuid``, API.md §1.3): use ``dji.project(uuid).devices`` or pass
     ``project_uuid=``. Device serial numbers come from ``dji.devices.list()`` (``Device.sn``),
     camera indexes from ``Device.camera_list``.
     """
 
     # -- organization device list (§4.2) -------------------------------------------------------
 
-    async def list(self, page: int = 1, page_size: int | None = None) -> Page[DevicePair]:
+    async def list(self, page: int | None = None, page_size: int | None = None) -> Page[DevicePair]:
+        """Every device pair of the organization, all pages fetched (``page_size`` per
+        request, default 100). The same as collecting :meth:`iter`.
+
+        ``page=`` is deprecated: it returns that one page, as :meth:`list_page` does.
+        """
+        if page is None and page_size is None:
+            page_size = ITER_PAGE_SIZE  # a walk sends a size: a full page says more may follow
+        fetch = functools.partial(self.list_page, page_size=page_size)
+        return await self._every("devices.list", page, fetch)
+
+    async def list_page(self, page: int = 1, page_size: int | None = None) -> Page[DevicePair]:
         """One page of the organization's devices, as gateway/aircraft pairs.
 
         ``GET /openapi/v0.1/device`` (org-level, §4.2). ``page``/``page_size`` are sent as
@@ -105,16 +111,12 @@ class Devices(Resource):
         def parse(data: Any) -> Page[DevicePair]:
             return parse_page(data, DevicePair, page=page, page_size=page_size)
 
-        return await self._client._call("GET", BASE, params=params, parse=parse, org_level=True)
+        return await self._get(BASE, params=params, parse=parse, org_level=True)
 
     async def iter(self, *, page_size: int = ITER_PAGE_SIZE) -> AsyncIterator[DevicePair]:
         """Every device pair of the organization, fetching pages lazily."""
         check_paging(1, page_size)
-
-        async def fetch(page: int) -> Page[DevicePair]:
-            return await self.list(page, page_size)
-
-        async for item in self._iter_pages(fetch):
+        async for item in self._iter_pages(functools.partial(self.list_page, page_size=page_size)):
             yield item
 
     # -- device management (§5) ----------------------------------------------------------------
@@ -127,7 +129,7 @@ class Devices(Resource):
         are read (§13): flat, or wrapped as ``{device_sn, device_model, device_state: {...}}``.
         """
         path = f"{BASE}/{path_param('sn', sn)}/state"
-        project = self._client._project_for(project_uuid, "devices")
+        project = self._project_for(project_uuid, "devices")
 
         def parse(data: Any) -> DeviceState:
             if data is None:
@@ -136,7 +138,7 @@ class Devices(Resource):
                 raise TypeError(f"expected an object, got {type(data).__name__}")
             return _parse_state(sn, data)
 
-        return await self._client._call("GET", path, project_uuid=project, parse=parse)
+        return await self._get(path, project_uuid=project, parse=parse)
 
     async def hms(
         self,
@@ -156,13 +158,12 @@ class Devices(Resource):
         params = {"device_sn_list": ",".join(serials)}
         if language is not None:
             params["language"] = require_text("language", language)
-        project = self._client._project_for(project_uuid, "devices")
+        project = self._project_for(project_uuid, "devices")
 
         def parse(data: Any) -> builtins.list[DeviceHms]:
             return list(parse_page(data, DeviceHms, page=1, page_size=None))
 
-        return await self._client._call(
-            "GET",
+        return await self._get(
             f"{BASE}/hms",
             params=params,
             project_uuid=project,
@@ -179,9 +180,9 @@ class Devices(Resource):
         """
         path = f"{BASE}/{path_param('sn', sn)}/command"
         require_text("command", command)
-        project = self._client._project_for(project_uuid, "devices")
+        project = self._project_for(project_uuid, "devices")
         body = {"device_command": str(command)}
-        await self._client._call("POST", path, json=body, project_uuid=project, parse=no_data)
+        await self._post(path, json=body, project_uuid=project, parse=no_data)
 
     async def change_camera(
         self,
@@ -198,7 +199,7 @@ class Devices(Resource):
         ``camera_position``: ``"indoor"`` | ``"outdoor"``.
         """
         body = _camera_body(sn, camera_index, "camera_position", camera_position)
-        await self._post(f"{BASE}/change-camera", body, project_uuid)
+        await self._post_camera(f"{BASE}/change-camera", body, project_uuid)
 
     async def change_lens(
         self, sn: str, camera_index: str, lens_type: str, *, project_uuid: str | None = None
@@ -210,7 +211,7 @@ class Devices(Resource):
         ``"81-0-0"``); ``lens_type``: ``"wide"`` | ``"zoom"`` | ``"ir"``.
         """
         body = _camera_body(sn, camera_index, "lens_type", lens_type)
-        await self._post(f"{BASE}/change-lens", body, project_uuid)
+        await self._post_camera(f"{BASE}/change-lens", body, project_uuid)
 
     async def acquire_control(
         self, sn: str, payload_index: str | Sequence[str], *, project_uuid: str | None = None
@@ -222,9 +223,8 @@ class Devices(Resource):
         ``["81-0-0"]``; a single string is one payload). Returns the controls now held
         (``{drone_sn, controls: [{type, gateway, user, payload_index}]}``, §13).
         """
-        project = self._client._project_for(project_uuid, "devices")
-        return await self._client._call(
-            "POST",
+        project = self._project_for(project_uuid, "devices")
+        return await self._post(
             f"{BASE}/control",
             json=self._control_body(sn, payload_index),
             project_uuid=project,
@@ -239,10 +239,8 @@ class Devices(Resource):
         ``DELETE /openapi/v0.1/device/control`` with the same JSON body as acquire (§5.7).
         """
         body = self._control_body(sn, payload_index)
-        project = self._client._project_for(project_uuid, "devices")
-        await self._client._call(
-            "DELETE", f"{BASE}/control", json=body, project_uuid=project, parse=no_data
-        )
+        project = self._project_for(project_uuid, "devices")
+        await self._delete(f"{BASE}/control", json=body, project_uuid=project, parse=no_data)
 
     async def set_video_quality(
         self, sn: str, camera_index: str, quality: str, *, project_uuid: str | None = None
@@ -253,10 +251,8 @@ class Devices(Resource):
         (§5.8, §13). ``quality``: ``"adaptive"`` | ``"smooth"`` | ``"ultra_high_definition"``.
         """
         body = _camera_body(sn, camera_index, "quality_type", quality)
-        project = self._client._project_for(project_uuid, "devices")
-        await self._client._call(
-            "PUT", f"{BASE}/stream/quality", json=body, project_uuid=project, parse=no_data
-        )
+        project = self._project_for(project_uuid, "devices")
+        await self._put(f"{BASE}/stream/quality", json=body, project_uuid=project, parse=no_data)
 
     async def rtk_calibration(
         self,
@@ -277,8 +273,7 @@ class Devices(Resource):
         ``{bid, status}`` (§13).
         """
         path = f"{BASE}/{path_param('sn', sn)}/rtk"
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-            raise InvalidArgumentError(f"port must be an int in 1..65535, got {port!r}")
+        require_int("port", port, high=65535)
         settings = RtkCalibration(
             host=require_text("host", host),
             port=port,
@@ -286,9 +281,9 @@ class Devices(Resource):
             password=require_text("password", password),
             mount_point=require_text("mount_point", mount_point),
         )
-        project = self._client._project_for(project_uuid, "devices")
-        return await self._client._call(
-            "POST", path, json=unstructure(settings), project_uuid=project, parse=_parse_rtk
+        project = self._project_for(project_uuid, "devices")
+        return await self._post(
+            path, json=unstructure(settings), project_uuid=project, parse=_parse_rtk
         )
 
     # -- helpers -------------------------------------------------------------------------------
@@ -300,6 +295,6 @@ class Devices(Resource):
             "payload_index": _text_list("payload_index", payload_index),
         }
 
-    async def _post(self, path: str, body: dict[str, Any], project_uuid: str | None) -> None:
-        project = self._client._project_for(project_uuid, "devices")
-        await self._client._call("POST", path, json=body, project_uuid=project, parse=no_data)
+    async def _post_camera(self, path: str, body: dict[str, Any], project_uuid: str | None) -> None:
+        project = self._project_for(project_uuid, "devices")
+        await self._post(path, json=body, project_uuid=project, parse=no_data)

@@ -7,16 +7,10 @@ from typing import Any
 
 import attrs
 
+from aiodji._args import check_paging, path_param, require_bool, require_int, require_text
 from aiodji.errors import InvalidArgumentError
 from aiodji.models import Converter, ConverterSchema, LiveStream, Page, VideoQuality
-from aiodji.resources._base import (
-    Resource,
-    check_paging,
-    no_data,
-    parse_page,
-    path_param,
-    require_text,
-)
+from aiodji.resources._base import Resource, collect, no_data, parse_page
 from aiodji.serde import structure
 
 __all__ = ["Converters", "Livestream"]
@@ -50,16 +44,15 @@ class Converters(Resource):
         ``device_sn``, ``camera_index``, ``schema``; query names from a V2 client, API.md §6.2.3).
         Returns a :class:`Page` (a list) whose ``total`` is the number of converters.
         """
-        items: list[Converter] = []
-        async for converter in self.iter(
-            device_sn=device_sn,
-            camera_index=camera_index,
-            schema=schema,
-            page_size=page_size,
-            project_uuid=project_uuid,
-        ):
-            items.append(converter)
-        return Page(items, page=1, page_size=len(items), total=len(items))
+        return await collect(
+            self.iter(
+                device_sn=device_sn,
+                camera_index=camera_index,
+                schema=schema,
+                page_size=page_size,
+                project_uuid=project_uuid,
+            )
+        )
 
     async def list_page(
         self,
@@ -73,7 +66,7 @@ class Converters(Resource):
     ) -> Page[Converter]:
         """One page of converters (``page`` from 1, ``page_size`` up to 100)."""
         check_paging(page, page_size, maximum=MAX_PAGE_SIZE)
-        project = self._client._project_for(project_uuid, "converters")
+        project = self._project_for(project_uuid, "converters")
         params = {
             "page": page,
             "page_size": page_size,
@@ -88,9 +81,7 @@ class Converters(Resource):
                 result[i] = attrs.evolve(item, project_uuid=project)
             return result
 
-        return await self._client._call(
-            "GET", CONVERTER_PATH, params=params, project_uuid=project, parse=parse
-        )
+        return await self._get(CONVERTER_PATH, params=params, project_uuid=project, parse=parse)
 
     async def iter(
         self,
@@ -149,7 +140,7 @@ class Converters(Resource):
                 raise InvalidArgumentError(
                     "an RTMP converter needs url='rtmp://host/app/stream' (or rtmps://)"
                 )
-        project = self._client._project_for(project_uuid, "converters")
+        project = self._project_for(project_uuid, "converters")
         body = {
             "converter_name": name,
             "sn": sn,
@@ -173,9 +164,7 @@ class Converters(Resource):
                 project_uuid=project,
             )
 
-        return await self._client._call(
-            "POST", CONVERTER_PATH, json=body, project_uuid=project, parse=parse
-        )
+        return await self._post(CONVERTER_PATH, json=body, project_uuid=project, parse=parse)
 
     async def set_enabled(
         self, converter_id: str, enabled: bool, *, project_uuid: str | None = None
@@ -185,12 +174,11 @@ class Converters(Resource):
         ``PUT /openapi/v0.1/live-stream/converter/{converter_id}`` with ``{"auto_push_stream":
         enabled}``. Idempotent, so retried on transient failures.
         """
-        if not isinstance(enabled, bool):
-            raise InvalidArgumentError(f"enabled must be True or False, got {enabled!r}")
+        require_bool("enabled", enabled)
         path = f"{CONVERTER_PATH}/{path_param('converter_id', converter_id)}"
-        project = self._client._project_for(project_uuid, "converters")
-        await self._client._call(
-            "PUT", path, json={"auto_push_stream": enabled}, project_uuid=project, parse=no_data
+        project = self._project_for(project_uuid, "converters")
+        await self._put(
+            path, json={"auto_push_stream": enabled}, project_uuid=project, parse=no_data
         )
 
     async def enable(self, converter_id: str, *, project_uuid: str | None = None) -> None:
@@ -204,8 +192,8 @@ class Converters(Resource):
     async def delete(self, converter_id: str, *, project_uuid: str | None = None) -> None:
         """Delete a converter. ``DELETE /openapi/v0.1/live-stream/converter/{converter_id}``."""
         path = f"{CONVERTER_PATH}/{path_param('converter_id', converter_id)}"
-        project = self._client._project_for(project_uuid, "converters")
-        await self._client._call("DELETE", path, project_uuid=project, parse=no_data)
+        project = self._project_for(project_uuid, "converters")
+        await self._delete(path, project_uuid=project, parse=no_data)
 
 
 class Livestream(Resource):
@@ -237,20 +225,16 @@ class Livestream(Resource):
         returned ``url`` (e.g. ``volc``: app_id, room_id, token, ...) is a secret, masked in
         reprs. Not retried once the request may have reached the server.
         """
-        if isinstance(video_expire, bool) or not isinstance(video_expire, int) or video_expire < 1:
-            raise InvalidArgumentError(f"video_expire must be seconds >= 1, got {video_expire!r}")
         body = {
             "sn": require_text("sn", sn),
             "camera_index": require_text("camera_index", camera_index),
-            "video_expire": video_expire,
+            "video_expire": require_int("video_expire", video_expire),  # seconds
             "quality_type": str(require_text("quality_type", quality_type)),
         }
-        project = self._client._project_for(project_uuid, "livestream")
+        project = self._project_for(project_uuid, "livestream")
 
         def parse(data: Any) -> LiveStream:
             result: LiveStream = structure(data, LiveStream)
             return result
 
-        return await self._client._call(
-            "POST", START_PATH, json=body, project_uuid=project, parse=parse
-        )
+        return await self._post(START_PATH, json=body, project_uuid=project, parse=parse)

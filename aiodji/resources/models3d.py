@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from aiodji._args import check_paging, path_param, require_text
 from aiodji.errors import InvalidArgumentError
 from aiodji.models import Model3D, Model3DCreate, Model3DCreated, Page
-from aiodji.resources._base import Resource, check_paging, parse_page, path_param, require_text
+from aiodji.resources._base import Resource, parse_page
 from aiodji.serde import structure, unstructure
 
 __all__ = ["Models3D"]
@@ -44,16 +46,30 @@ class Models3D(Resource):
     async def list(
         self,
         *,
+        page: int | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        project_uuid: str | None = None,
+    ) -> Page[Model3D]:
+        """Every model of the project, all pages fetched (``page_size`` per request). The
+        same as collecting :meth:`iter`.
+
+        ``page=`` is deprecated: it returns that one page, as :meth:`list_page` does.
+        """
+        fetch = functools.partial(self.list_page, page_size=page_size, project_uuid=project_uuid)
+        return await self._every("models3d.list", page, fetch)
+
+    async def list_page(
+        self,
         page: int = 1,
+        *,
         page_size: int = DEFAULT_PAGE_SIZE,
         project_uuid: str | None = None,
     ) -> Page[Model3D]:
         """One page of the project's models. ``GET /openapi/v0.1/model?page=&page_size=`` (§9.2;
         paging parameters a guess, ``page_size`` up to 100)."""
         check_paging(page, page_size, maximum=MAX_PAGE_SIZE)
-        project = self._client._project_for(project_uuid, "models3d")
-        return await self._client._call(
-            "GET",
+        project = self._project_for(project_uuid, "models3d")
+        return await self._get(
             MODEL_PATH,
             params={"page": page, "page_size": page_size},
             project_uuid=project,
@@ -64,10 +80,7 @@ class Models3D(Resource):
         self, *, page_size: int = DEFAULT_PAGE_SIZE, project_uuid: str | None = None
     ) -> AsyncIterator[Model3D]:
         """Every model of the project, fetching pages lazily."""
-
-        async def fetch(page: int) -> Page[Model3D]:
-            return await self.list(page=page, page_size=page_size, project_uuid=project_uuid)
-
+        fetch = functools.partial(self.list_page, page_size=page_size, project_uuid=project_uuid)
         async for model in self._iter_pages(fetch):
             yield model
 
@@ -126,9 +139,9 @@ class Models3D(Resource):
         if clash:
             raise InvalidArgumentError(f"duplicate fields: {sorted(clash)}")
         body = {**more, **wire}
-        project = self._client._project_for(project_uuid, "models3d")
-        return await self._client._call(
-            "POST", f"{MODEL_PATH}/create", json=body, project_uuid=project, parse=_parse_created
+        project = self._project_for(project_uuid, "models3d")
+        return await self._post(
+            f"{MODEL_PATH}/create", json=body, project_uuid=project, parse=_parse_created
         )
 
     async def get(self, model_id: int | str, *, project_uuid: str | None = None) -> Model3D:
@@ -137,7 +150,5 @@ class Models3D(Resource):
         if isinstance(model_id, int) and not isinstance(model_id, bool):
             model_id = str(model_id)
         path = f"{MODEL_PATH}/{path_param('model_id', model_id)}"
-        project = self._client._project_for(project_uuid, "models3d")
-        return await self._client._call(
-            "GET", path, project_uuid=project, parse=lambda d: structure(d, Model3D)
-        )
+        project = self._project_for(project_uuid, "models3d")
+        return await self._get(path, project_uuid=project, parse=lambda d: structure(d, Model3D))

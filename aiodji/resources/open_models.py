@@ -7,9 +7,10 @@ import builtins
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from aiodji._args import path_param, require_bool, require_text
 from aiodji.errors import InvalidArgumentError
 from aiodji.models import OpenModel, OpenModelResource, OpenModelUploadToken, UploadedFile
-from aiodji.resources._base import Resource, no_data, parse_page, path_param, require_text
+from aiodji.resources._base import Resource, Verb, no_data, parse_page
 from aiodji.serde import structure
 
 __all__ = ["OpenModels"]
@@ -25,19 +26,19 @@ class OpenModels(Resource):
     """Upload images to FlightHub 2's store and reconstruct from them."""
 
     def _project(self, project_uuid: str | None) -> str | None:
-        project = project_uuid or self._client._options.project_uuid
+        project = project_uuid or self._client.project_uuid
         return require_text("project_uuid", project) if project else None
 
     async def _send(
         self,
-        method: str,
+        verb: Verb,
         path: str,
         parse: Callable[[Any], T],
         project_uuid: str | None,
         **kw: Any,
     ) -> T:
         project = self._project(project_uuid)
-        result: T = await self._client._call(method, path, project_uuid=project, parse=parse, **kw)
+        result: T = await verb(path, project_uuid=project, parse=parse, **kw)
         return result
 
     async def obtain_token(self, *, project_uuid: str | None = None) -> OpenModelUploadToken:
@@ -48,7 +49,7 @@ class OpenModels(Resource):
             token: OpenModelUploadToken = structure(data or {}, OpenModelUploadToken)
             return token
 
-        return await self._send("POST", f"{BASE}/stores/obtain_token", parse, project_uuid)
+        return await self._send(self._post, f"{BASE}/stores/obtain_token", parse, project_uuid)
 
     async def upload_callback(
         self,
@@ -79,7 +80,7 @@ class OpenModels(Resource):
         if resource_name is not None:
             body["resource_name"] = require_text("resource_name", resource_name)
         return await self._send(
-            "POST", f"{BASE}/stores/upload_callback", lambda d: d, project_uuid, json=body
+            self._post, f"{BASE}/stores/upload_callback", lambda d: d, project_uuid, json=body
         )
 
     async def get_resource(
@@ -88,13 +89,13 @@ class OpenModels(Resource):
         """An uploaded batch. ``GET /open_model/resource/{resource_uuid}``."""
         path = f"{BASE}/resource/{path_param('resource_uuid', resource_uuid)}"
         return await self._send(
-            "GET", path, lambda d: structure(d or {}, OpenModelResource), project_uuid
+            self._get, path, lambda d: structure(d or {}, OpenModelResource), project_uuid
         )
 
     async def delete_resource(self, resource_uuid: str, *, project_uuid: str | None = None) -> None:
         """``DELETE /open_model/resource/{resource_uuid}``."""
         path = f"{BASE}/resource/{path_param('resource_uuid', resource_uuid)}"
-        await self._send("DELETE", path, no_data, project_uuid)
+        await self._send(self._delete, path, no_data, project_uuid)
 
     async def start(
         self,
@@ -109,31 +110,32 @@ class OpenModels(Resource):
         JSON string (2D/3D/LiDAR take 5–20,000 images, 3DGS 10–4,000)."""
         if not parameters or not set(parameters) <= set(PARAMETERS):
             raise InvalidArgumentError(f"parameters: at least one of {', '.join(PARAMETERS)}")
-        if not isinstance(delete_resource_if_finish, bool):
-            raise InvalidArgumentError("delete_resource_if_finish must be a bool")
+        require_bool("delete_resource_if_finish", delete_resource_if_finish)
         body: dict[str, Any] = {"resource_uuid": require_text("resource_uuid", resource_uuid)}
         body.update({k: require_text(k, v) for k, v in parameters.items()})
         body["delete_resource_if_finish"] = delete_resource_if_finish
         return await self._send(
-            "POST", f"{BASE}/models/reconstruction/start", lambda d: d, project_uuid, json=body
+            self._post, f"{BASE}/models/reconstruction/start", lambda d: d, project_uuid, json=body
         )
 
     async def stop(self, model_uuid: str, *, project_uuid: str | None = None) -> None:
         """Stop a running job (refunds the image quota)."""
         path = f"{BASE}/models/{path_param('model_uuid', model_uuid)}/reconstruction/stop"
-        await self._send("POST", path, no_data, project_uuid)
+        await self._send(self._post, path, no_data, project_uuid)
 
     async def get(self, model_uuid: str, *, project_uuid: str | None = None) -> OpenModel:
         """``GET /open_model/models/{model_uuid}``."""
         path = f"{BASE}/models/{path_param('model_uuid', model_uuid)}"
-        return await self._send("GET", path, lambda d: structure(d or {}, OpenModel), project_uuid)
+        return await self._send(
+            self._get, path, lambda d: structure(d or {}, OpenModel), project_uuid
+        )
 
     async def delete(self, model_uuid: str, *, project_uuid: str | None = None) -> None:
         """``DELETE /open_model/models/{model_uuid}`` (stops it if running)."""
         path = f"{BASE}/models/{path_param('model_uuid', model_uuid)}"
-        await self._send("DELETE", path, no_data, project_uuid)
+        await self._send(self._delete, path, no_data, project_uuid)
 
     async def running(self, *, project_uuid: str | None = None) -> builtins.list[OpenModel]:
         """``GET /open_model/models/running``: ``data.list[]`` (``null`` reads as [])."""
         parse = lambda d: list(parse_page(d, OpenModel, page=1, page_size=None))  # noqa: E731
-        return await self._send("GET", f"{BASE}/models/running", parse, project_uuid)
+        return await self._send(self._get, f"{BASE}/models/running", parse, project_uuid)

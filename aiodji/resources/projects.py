@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
+from aiodji._args import check_paging, require_text
 from aiodji.errors import InvalidArgumentError
 from aiodji.models import DevicePair, Member, MemberRole, Page, Project, StsToken
-from aiodji.resources._base import Resource, check_paging, no_data, parse_page, require_text
+from aiodji.resources._base import Resource, no_data, parse_page
 from aiodji.serde import structure
 
 __all__ = ["Projects"]
@@ -24,6 +26,29 @@ class Projects(Resource):
     """``dji.projects``: Projects, project devices, storage credentials, members (API.md §4)."""
 
     async def list(
+        self,
+        page: int | None = None,
+        page_size: int | None = None,
+        *,
+        q: str | None = None,
+        prj_authorized_status: str | None = None,
+        usage: str | None = None,
+        sort_column: str | None = None,
+        sort_type: str | None = None,
+    ) -> Page[Project]:
+        """Every project of the organization, all pages fetched (filters as :meth:`list_page`;
+        ``page_size`` per request, default 100). The same as collecting :meth:`iter`.
+
+        ``page=`` is deprecated: it returns that one page, as :meth:`list_page` does.
+        """
+        if page_size is None:
+            page_size = (
+                ITER_PAGE_SIZE if page is None else DEFAULT_PAGE_SIZE
+            )  # a page keeps its old size
+        walk = self._pages(page_size, q, prj_authorized_status, usage, sort_column, sort_type)
+        return await self._every("projects.list", page, walk)
+
+    async def list_page(
         self,
         page: int = 1,
         page_size: int = DEFAULT_PAGE_SIZE,
@@ -63,9 +88,7 @@ class Projects(Resource):
         def parse(data: Any) -> Page[Project]:
             return parse_page(data, Project, page=page, page_size=page_size)
 
-        return await self._client._call(
-            "GET", PROJECT_PATH, params=params, parse=parse, org_level=True
-        )
+        return await self._get(PROJECT_PATH, params=params, parse=parse, org_level=True)
 
     async def iter(
         self,
@@ -77,24 +100,51 @@ class Projects(Resource):
         sort_column: str | None = None,
         sort_type: str | None = None,
     ) -> AsyncIterator[Project]:
-        """Every project of the organization, fetching pages lazily (arguments as :meth:`list`)."""
+        """Every project of the organization, fetching pages lazily (filters as
+        :meth:`list_page`)."""
         check_paging(1, page_size)
-
-        async def fetch(page: int) -> Page[Project]:
-            return await self.list(
-                page,
-                page_size,
-                q=q,
-                prj_authorized_status=prj_authorized_status,
-                usage=usage,
-                sort_column=sort_column,
-                sort_type=sort_type,
-            )
-
-        async for item in self._iter_pages(fetch):
+        walk = self._pages(page_size, q, prj_authorized_status, usage, sort_column, sort_type)
+        async for item in self._iter_pages(walk):
             yield item
 
+    def _pages(
+        self,
+        page_size: int,
+        q: str | None,
+        authorized: str | None,
+        usage: str | None,
+        column: str | None,
+        order: str | None,
+    ) -> Callable[[int], Awaitable[Page[Project]]]:
+        """:meth:`list_page` with all but the page fixed: what ``list()`` and ``iter()`` walk."""
+        return functools.partial(
+            self.list_page,
+            page_size=page_size,
+            q=q,
+            prj_authorized_status=authorized,
+            usage=usage,
+            sort_column=column,
+            sort_type=order,
+        )
+
     async def devices(
+        self,
+        page: int | None = None,
+        page_size: int | None = None,
+        *,
+        project_uuid: str | None = None,
+    ) -> Page[DevicePair]:
+        """Every device pair of the project, all pages fetched (``page_size`` per request,
+        default 100). The same as collecting :meth:`iter_devices`.
+
+        ``page=`` is deprecated: it returns that one page, as :meth:`devices_page` does.
+        """
+        if page is None and page_size is None:
+            page_size = ITER_PAGE_SIZE  # a walk sends a size: a full page says more may follow
+        fetch = functools.partial(self.devices_page, page_size=page_size, project_uuid=project_uuid)
+        return await self._every("projects.devices", page, fetch)
+
+    async def devices_page(
         self,
         page: int = 1,
         page_size: int | None = None,
@@ -106,17 +156,17 @@ class Projects(Resource):
         ``GET /openapi/v0.1/project/device?page=&page_size=`` with ``X-Project-Uuid`` (§4.3;
         same item shape as the org device list). ``page_size=None`` sends no page size: the
         server then decides (the simulator answers every pair). Project-scoped: use
-        ``dji.project(uuid).projects.devices()`` or pass ``project_uuid=``.
+        ``dji.project(uuid).projects.devices_page()`` or pass ``project_uuid=``.
         """
         check_paging(page, page_size)
-        project = self._client._project_for(project_uuid, "projects")
+        project = self._project_for(project_uuid, "projects")
         params = {"page": page, "page_size": page_size}
 
         def parse(data: Any) -> Page[DevicePair]:
             return parse_page(data, DevicePair, page=page, page_size=page_size)
 
-        return await self._client._call(
-            "GET", PROJECT_DEVICE_PATH, params=params, project_uuid=project, parse=parse
+        return await self._get(
+            PROJECT_DEVICE_PATH, params=params, project_uuid=project, parse=parse
         )
 
     async def iter_devices(
@@ -124,11 +174,8 @@ class Projects(Resource):
     ) -> AsyncIterator[DevicePair]:
         """Every device pair of the project, fetching pages lazily."""
         check_paging(1, page_size)
-        project = self._client._project_for(project_uuid, "projects")
-
-        async def fetch(page: int) -> Page[DevicePair]:
-            return await self.devices(page, page_size, project_uuid=project)
-
+        project = self._project_for(project_uuid, "projects")
+        fetch = functools.partial(self.devices_page, page_size=page_size, project_uuid=project)
         async for item in self._iter_pages(fetch):
             yield item
 
@@ -141,13 +188,13 @@ class Projects(Resource):
         ``credentials {access_key_id, access_key_secret, security_token, expire}``. The secret
         and the session token are masked in the repr.
         """
-        project = self._client._project_for(project_uuid, "projects")
+        project = self._project_for(project_uuid, "projects")
 
         def parse(data: Any) -> StsToken:
             result: StsToken = structure(data, StsToken)
             return result
 
-        return await self._client._call("GET", STS_PATH, project_uuid=project, parse=parse)
+        return await self._get(STS_PATH, project_uuid=project, parse=parse)
 
     async def add_member(
         self,
@@ -186,6 +233,6 @@ class Projects(Resource):
             users.append(entry)
         if not users:
             raise InvalidArgumentError("add_members needs at least one member")
-        project = self._client._project_for(project_uuid, "projects")
+        project = self._project_for(project_uuid, "projects")
         body = {"add_users": users}
-        await self._client._call("PUT", MEMBER_PATH, json=body, project_uuid=project, parse=no_data)
+        await self._put(MEMBER_PATH, json=body, project_uuid=project, parse=no_data)

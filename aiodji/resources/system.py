@@ -27,4 +27,4 @@ class System(Resource):
         business code, unreachable host) raises the matching aiodji error, so a returned
         :class:`SystemStatus` is always ``healthy``. Also a cheap check of the token.
         """
-        return await self._client._call("GET", STATUS_PATH, parse=_status, org_level=True)
+        return await self._get(STATUS_PATH, parse=_status, org_level=True)

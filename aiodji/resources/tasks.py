@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Mapping
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
+from aiodji._args import check_paging, enum_arg, path_param, require_text
 from aiodji.errors import InvalidArgumentError
 from aiodji.models import (
     FlightTask,
@@ -22,14 +24,7 @@ from aiodji.models import (
     TaskType,
     WaylinePrecisionType,
 )
-from aiodji.resources._base import (
-    Resource,
-    check_paging,
-    enum_arg,
-    parse_page,
-    path_param,
-    require_text,
-)
+from aiodji.resources._base import Resource, parse_page
 from aiodji.serde import structure, unstructure
 
 __all__ = ["Tasks", "unix_seconds"]
@@ -167,10 +162,8 @@ class Tasks(Resource):
         elif any(v is not None for v in (name, wayline_uuid, sn, task_type)):
             raise InvalidArgumentError("pass either a FlightTaskCreate body or keywords, not both")
         payload = _task_body(body)
-        project = self._client._project_for(project_uuid, "tasks")
-        return await self._client._call(
-            "POST", TASK_PATH, json=payload, project_uuid=project, parse=_parse_created
-        )
+        project = self._project_for(project_uuid, "tasks")
+        return await self._post(TASK_PATH, json=payload, project_uuid=project, parse=_parse_created)
 
     async def update_status(
         self,
@@ -184,10 +177,8 @@ class Tasks(Resource):
         if status not in (TaskStatusChange.SUSPENDED, TaskStatusChange.RESTORED):
             raise InvalidArgumentError(f"status must be 'suspended' or 'restored', got {status!r}")
         path = f"{TASK_PATH}/{path_param('task_uuid', task_uuid)}/status"
-        project = self._client._project_for(project_uuid, "tasks")
-        await self._client._call(
-            "PUT", path, json={"status": str(status)}, project_uuid=project, parse=_none
-        )
+        project = self._project_for(project_uuid, "tasks")
+        await self._put(path, json={"status": str(status)}, project_uuid=project, parse=_none)
 
     async def suspend(self, task_uuid: str, *, project_uuid: str | None = None) -> None:
         """``update_status(task_uuid, "suspended")``."""
@@ -200,10 +191,8 @@ class Tasks(Resource):
     async def get(self, task_uuid: str, *, project_uuid: str | None = None) -> FlightTask:
         """One task's info. ``GET /openapi/v0.1/flight-task/{task_uuid}`` (§7.3)."""
         path = f"{TASK_PATH}/{path_param('task_uuid', task_uuid)}"
-        project = self._client._project_for(project_uuid, "tasks")
-        return await self._client._call(
-            "GET", path, project_uuid=project, parse=lambda d: structure(d, FlightTask)
-        )
+        project = self._project_for(project_uuid, "tasks")
+        return await self._get(path, project_uuid=project, parse=lambda d: structure(d, FlightTask))
 
     async def list(
         self,
@@ -214,7 +203,28 @@ class Tasks(Resource):
         name: str | None = None,
         task_type: TaskType | str | None = None,
         status: str | None = None,
+        page: int | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        project_uuid: str | None = None,
+    ) -> Page[FlightTask]:
+        """Every task matching the filters (as :meth:`list_page`), all pages fetched
+        (``page_size`` per request). The same as collecting :meth:`iter`.
+
+        ``page=`` is deprecated: it returns that one page, as :meth:`list_page` does.
+        """
+        walk = self._pages(sn, begin_at, end_at, name, task_type, status, page_size, project_uuid)
+        return await self._every("tasks.list", page, walk)
+
+    async def list_page(
+        self,
         page: int = 1,
+        *,
+        sn: str,
+        begin_at: int | dt.datetime,
+        end_at: int | dt.datetime,
+        name: str | None = None,
+        task_type: TaskType | str | None = None,
+        status: str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         project_uuid: str | None = None,
     ) -> Page[FlightTask]:
@@ -238,9 +248,8 @@ class Tasks(Resource):
             "page": page,
             "page_size": page_size,
         }
-        project = self._client._project_for(project_uuid, "tasks")
-        return await self._client._call(
-            "GET",
+        project = self._project_for(project_uuid, "tasks")
+        return await self._get(
             f"{TASK_PATH}/list",
             params=params,
             project_uuid=project,
@@ -259,32 +268,42 @@ class Tasks(Resource):
         page_size: int = DEFAULT_PAGE_SIZE,
         project_uuid: str | None = None,
     ) -> AsyncIterator[FlightTask]:
-        """Every task matching the filters of :meth:`list`, fetching pages lazily."""
-
-        async def fetch(page: int) -> Page[FlightTask]:
-            return await self.list(
-                sn=sn,
-                begin_at=begin_at,
-                end_at=end_at,
-                name=name,
-                task_type=task_type,
-                status=status,
-                page=page,
-                page_size=page_size,
-                project_uuid=project_uuid,
-            )
-
-        async for task in self._iter_pages(fetch):
+        """Every task matching the filters of :meth:`list_page`, fetching pages lazily."""
+        walk = self._pages(sn, begin_at, end_at, name, task_type, status, page_size, project_uuid)
+        async for task in self._iter_pages(walk):
             yield task
+
+    def _pages(
+        self,
+        sn: str,
+        begin_at: int | dt.datetime,
+        end_at: int | dt.datetime,
+        name: str | None,
+        task_type: TaskType | str | None,
+        status: str | None,
+        page_size: int,
+        project_uuid: str | None,
+    ) -> Callable[[int], Awaitable[Page[FlightTask]]]:
+        """:meth:`list_page` with all but the page fixed: what ``list()`` and ``iter()`` walk."""
+        return functools.partial(
+            self.list_page,
+            sn=sn,
+            begin_at=begin_at,
+            end_at=end_at,
+            name=name,
+            task_type=task_type,
+            status=status,
+            page_size=page_size,
+            project_uuid=project_uuid,
+        )
 
     async def media(self, task_uuid: str, *, project_uuid: str | None = None) -> Page[TaskMedia]:
         """Photos and videos the task uploaded so far (up to 10,000 per task [secondary]).
         ``GET /openapi/v0.1/flight-task/{task_uuid}/media`` (§7.5); ``data.list[]`` or a bare
         list. URLs may be signed: they are masked in ``repr``."""
         path = f"{TASK_PATH}/{path_param('task_uuid', task_uuid)}/media"
-        project = self._client._project_for(project_uuid, "tasks")
-        return await self._client._call(
-            "GET",
+        project = self._project_for(project_uuid, "tasks")
+        return await self._get(
             path,
             project_uuid=project,
             parse=lambda d: parse_page(d, TaskMedia, page=1, page_size=None),
@@ -294,5 +313,5 @@ class Tasks(Resource):
         """The flown trajectory: points (timestamp, latitude, longitude, height), distance and
         duration. ``GET /openapi/v0.1/flight-task/{task_uuid}/track`` (§7.6)."""
         path = f"{TASK_PATH}/{path_param('task_uuid', task_uuid)}/track"
-        project = self._client._project_for(project_uuid, "tasks")
-        return await self._client._call("GET", path, project_uuid=project, parse=_parse_track)
+        project = self._project_for(project_uuid, "tasks")
+        return await self._get(path, project_uuid=project, parse=_parse_track)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
+from aiodji._args import check_paging, path_param, require_text
 from aiodji.models import Page, Wayline, WaylineDetail, WaylineUploaded
-from aiodji.resources._base import Resource, check_paging, parse_page, path_param, require_text
+from aiodji.resources._base import Resource, parse_page
 from aiodji.serde import structure
 
 __all__ = ["Waylines"]
@@ -43,9 +45,8 @@ class Waylines(Resource):
             "name": require_text("name", name),
             "object_key": require_text("object_key", object_key),
         }
-        project = self._client._project_for(project_uuid, "waylines")
-        return await self._client._call(
-            "POST",
+        project = self._project_for(project_uuid, "waylines")
+        return await self._post(
             f"{WAYLINE_PATH}/finish-upload",
             json=body,
             project_uuid=project,
@@ -55,16 +56,30 @@ class Waylines(Resource):
     async def list(
         self,
         *,
+        page: int | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        project_uuid: str | None = None,
+    ) -> Page[Wayline]:
+        """Every wayline of the project, all pages fetched (``page_size`` per request). The
+        same as collecting :meth:`iter`.
+
+        ``page=`` is deprecated: it returns that one page, as :meth:`list_page` does.
+        """
+        fetch = functools.partial(self.list_page, page_size=page_size, project_uuid=project_uuid)
+        return await self._every("waylines.list", page, fetch)
+
+    async def list_page(
+        self,
         page: int = 1,
+        *,
         page_size: int = DEFAULT_PAGE_SIZE,
         project_uuid: str | None = None,
     ) -> Page[Wayline]:
         """One page of the project's waylines. ``GET /openapi/v0.1/wayline?page=&page_size=``
         (§8.2; paging parameters as clients send them, ``page_size`` up to 100)."""
         check_paging(page, page_size, maximum=MAX_PAGE_SIZE)
-        project = self._client._project_for(project_uuid, "waylines")
-        return await self._client._call(
-            "GET",
+        project = self._project_for(project_uuid, "waylines")
+        return await self._get(
             WAYLINE_PATH,
             params={"page": page, "page_size": page_size},
             project_uuid=project,
@@ -75,10 +90,7 @@ class Waylines(Resource):
         self, *, page_size: int = DEFAULT_PAGE_SIZE, project_uuid: str | None = None
     ) -> AsyncIterator[Wayline]:
         """Every wayline of the project, fetching pages lazily."""
-
-        async def fetch(page: int) -> Page[Wayline]:
-            return await self.list(page=page, page_size=page_size, project_uuid=project_uuid)
-
+        fetch = functools.partial(self.list_page, page_size=page_size, project_uuid=project_uuid)
         async for line in self._iter_pages(fetch):
             yield line
 
@@ -86,7 +98,7 @@ class Waylines(Resource):
         """One wayline with its KMZ ``download_url``, distance and waypoint count.
         ``GET /openapi/v0.1/wayline/{wayline_id}`` (§8.3)."""
         path = f"{WAYLINE_PATH}/{path_param('wayline_id', wayline_id)}"
-        project = self._client._project_for(project_uuid, "waylines")
-        return await self._client._call(
-            "GET", path, project_uuid=project, parse=lambda d: structure(d, WaylineDetail)
+        project = self._project_for(project_uuid, "waylines")
+        return await self._get(
+            path, project_uuid=project, parse=lambda d: structure(d, WaylineDetail)
         )
