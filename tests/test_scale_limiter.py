@@ -64,31 +64,84 @@ async def test_a_pause_holds_every_process(redis_server: RedisServer) -> None:
         await b.aclose()
 
 
-async def test_congestion_in_one_process_sets_the_shared_rate(redis_server: RedisServer) -> None:
-    key = "aiodji:budget:t3"
-    a = RedisLimiter(redis_server.url, key, 8)
-    b = RedisLimiter(redis_server.url, key, 8)
+async def _replies(limiter: RedisLimiter, accepted: int) -> None:
+    for _ in range(accepted):
+        assert await limiter._shared_wait() == 0  # discovery: no shared rate yet
+        limiter.on_success()
+
+
+async def _limited(limiter: RedisLimiter, n: int) -> None:
+    """``n`` 429s of requests reserved before now (the task's last reservation)."""
     loop = asyncio.get_running_loop()
+    for _ in range(n):
+        limiter.on_rate_limited(loop.time())
+        await asyncio.gather(*limiter._tasks)  # in order: one report after the other
+
+
+async def _shared_rate(limiter: RedisLimiter) -> float | None:
+    await limiter._shared_wait()
+    return limiter.shared_rate
+
+
+async def test_congestion_is_judged_on_the_shared_counters(redis_server: RedisServer) -> None:
+    # four processes each see 2 429s among 12 replies: noise for each alone, congestion for
+    # the budget (8 of 48); the burst makes ONE back-off, its later 429s are the same burst
+    key = "aiodji:budget:t3"
+    procs = [RedisLimiter(redis_server.url, key, 8) for _ in range(4)]
     try:
-        for _ in range(40):
-            assert await a._shared_wait() == 0  # discovery: no shared rate yet
-            a.on_success()
-        await asyncio.sleep(0.2)
-        # the ratecontrol judge: one 429 is noise, a few in the window are congestion
-        signals = [a.on_rate_limited(loop.time()) for _ in range(4)]
-        assert signals[0] is RateSignal.NOISE and signals[-1] is not RateSignal.NOISE
-        await asyncio.gather(*a._tasks)
-        shared = await a._redis.hgetall(key)
-        assert float(shared[b"ceiling"]) > 1  # from what the budget admitted
-        await b._shared_wait()
-        assert b.shared_rate is not None  # b follows the shared curve now
-        # an event of a request reserved before the last event: the same burst, ignored
+        for p in procs:
+            await _replies(p, 10)
+        await asyncio.sleep(0.1)  # the window must span more than the burst (rate = replies/s)
+        for p in procs:
+            await _limited(p, 2)
+        rates = [await _shared_rate(p) for p in procs]
+        assert all(r is not None for r in rates)  # every process follows the shared curve
+        verdicts = [p.verdicts for p in procs]
+        assert sum(v["congestion"] + v["saturation"] for v in verdicts) == 1
+        assert sum(v["ignored"] for v in verdicts) == 4  # reserved before the cut
+        shared = await procs[0]._redis.hgetall(key)
+        assert int(shared[b"events"]) == 1
+        assert float(shared[b"ceiling"]) > 1  # from what the server accepted in the window
+        assert procs[0].stats.congestion_events + procs[1].stats.congestion_events == 1
+    finally:
+        for p in procs:
+            await p.aclose()
+
+
+async def test_one_unlucky_process_does_not_back_off_the_budget(
+    redis_server: RedisServer,
+) -> None:
+    # one process got 3 429s of its only 3 replies (saturation, alone), the other three 40
+    # accepted each: 3 of 123 is noise for the budget, no back-off
+    key = "aiodji:budget:t4"
+    procs = [RedisLimiter(redis_server.url, key, 8) for _ in range(4)]
+    try:
+        for p in procs[1:]:
+            await _replies(p, 40)
+        for _ in range(3):
+            await procs[0]._shared_wait()
+        signals = [procs[0].on_rate_limited(asyncio.get_running_loop().time()) for _ in range(3)]
+        assert signals[-1] is RateSignal.SATURATION  # the local reading (this retry only)
+        await asyncio.gather(*procs[0]._tasks)
+        assert [await _shared_rate(p) for p in procs] == [None] * 4
+        assert procs[0].verdicts["noise"] == 3
+    finally:
+        for p in procs:
+            await p.aclose()
+
+
+async def test_event_of_an_earlier_burst_is_ignored(redis_server: RedisServer) -> None:
+    key = "aiodji:budget:t5"
+    a = RedisLimiter(redis_server.url, key, 8)
+    try:
+        await _replies(a, 20)
+        await _limited(a, 4)  # the 4th: an event
         event = a._script("event")
-        args = [1, ratecontrol.BETA, ratecontrol.CUBIC_C, ratecontrol.MIN_RATE, 10]
-        assert await event(keys=[key], args=args) == 0
+        args = [1, 0, ratecontrol.BETA, *redis_limiter._CURVE]
+        args += [*redis_limiter._RING, *redis_limiter._JUDGE]
+        assert await event(keys=[key], args=args) == 0  # reserved at 1 µs: long before
     finally:
         await a.aclose()
-        await b.aclose()
 
 
 async def test_client_uses_the_shared_budget(redis_server: RedisServer) -> None:

@@ -5,12 +5,16 @@ run without a rate of its own) + one reservation in Redis: ``gcra.lua`` moves th
 theoretical arrival time on and answers how long this caller must wait, so callers go in the
 order they reserved, across processes, without polling.
 
-The rate is :mod:`aiodji.ratecontrol`'s model, shared: each process judges its own 429s with
-a :class:`RateController` (noise or congestion, same-burst replies ignored); a congestion
-event runs ``event.lua``, which sets the shared ceiling from what the budget admitted since the
-last event and restarts the CUBIC curve that ``gcra.lua`` follows (constants passed from
-``ratecontrol``, one source). A Client-wide pause (:func:`aiodji.retry.decide`) runs
-``pause.lua``: every process holds. Events of requests reserved before the last one: ignored.
+The rate is :mod:`aiodji.ratecontrol`'s model, run once per budget, not once per process:
+every process feeds the budget's reply counters (accepted replies ride on its next
+reservation, so no extra round trip; each 429 runs ``event.lua``), and ``event.lua`` judges
+noise or congestion on those shared counters (same window, thresholds and "replies to requests
+reserved before the last event are the same burst" rule as in-process). A congestion event
+sets the shared ceiling from what the server accepted over the window and restarts the CUBIC
+curve that ``gcra.lua`` follows (constants passed from ``ratecontrol``, one source). Each
+process still reads its own 429s with a local :class:`RateController` for the retry of that
+request (its delay, and a Client-wide pause, :func:`aiodji.retry.decide`); a pause runs
+``pause.lua``: every process holds.
 
 Redis unreachable → fail closed: the inherited gate takes over at a conservative fixed rate
 (a quarter of the last shared rate, or ``FALLBACK_RATE``), a warning is logged once, Redis is
@@ -22,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+from collections.abc import Callable
 from importlib import resources
 from types import TracebackType
 from typing import Any
@@ -43,6 +48,10 @@ FALLBACK_RATE = 2.0  # req/s per process when no rate was ever known
 RETRY_REDIS = 1.0  # seconds between attempts to reach Redis again
 REDIS_TIMEOUT = 0.5  # a reservation that takes longer counts as Redis being away
 _CURVE = (ratecontrol.CUBIC_C, ratecontrol.MIN_RATE, ratecontrol.HEADROOM)
+_RING = (round(ratecontrol.SLOT * 1e6), ratecontrol.SLOTS)
+_JUDGE = (ratecontrol.MIN_LIMITED, ratecontrol.CONGESTION_SHARE, ratecontrol.SATURATION_SHARE)
+# event.lua's verdicts: the reply was of an earlier burst (0), noise (1), an event (2, 3)
+_VERDICTS = {0: "ignored", 1: "noise", 2: "congestion", 3: "saturation"}
 
 # the server time (µs) of this task's last reservation: a congestion event reports it
 _reserved_at: contextvars.ContextVar[int] = contextvars.ContextVar("aiodji_reserved_at", default=0)
@@ -95,6 +104,8 @@ class RedisLimiter(Limiter):
         self._warned = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self.redis_calls = 0
+        self._unreported = 0  # accepted replies not yet added to the shared counters
+        self.verdicts = dict.fromkeys(_VERDICTS.values(), 0)  # event.lua's, for this process
 
     @property
     def redis_available(self) -> bool:
@@ -108,9 +119,9 @@ class RedisLimiter(Limiter):
             mode="shared" if self.redis_available else "fallback",
             rate=self.shared_rate if self.redis_available else self.rate,
             rate_limited=j.rate_limited,
-            congestion_events=j.congestion_events,
-            saturation_events=j.saturation_events,
-            noise_events=j.noise_events,
+            congestion_events=self.verdicts["congestion"] + self.verdicts["saturation"],
+            saturation_events=self.verdicts["saturation"],
+            noise_events=self.verdicts["noise"] + self.verdicts["ignored"],
         )
 
     def _script(self, name: str) -> Any:
@@ -156,9 +167,10 @@ class RedisLimiter(Limiter):
         if self._down_until and loop.time() < self._down_until:
             return 0.0  # the local gate paced this request already
         burst = self._burst or max(1, round((self.shared_rate or 0) / 50))
+        accepted = self._take_unreported()
         try:
             wait_us, now_us, rate_milli = await self._script("gcra")(
-                keys=[self.key], args=[self.fixed_rate or 0, burst, *_CURVE]
+                keys=[self.key], args=[self.fixed_rate or 0, burst, *_CURVE, *_RING, accepted]
             )
         except (RedisError, OSError, TimeoutError) as exc:
             self._fail_closed(loop, exc)
@@ -193,15 +205,26 @@ class RedisLimiter(Limiter):
     # -- feedback from the transport ---------------------------------------------------------
     def on_success(self, now: float | None = None) -> None:
         self.judge.on_success(asyncio.get_running_loop().time() if now is None else now)
+        if not self.fixed_rate:
+            self._unreported += 1  # added to the shared counters by the next script call
+
+    def _take_unreported(self) -> int:
+        n, self._unreported = self._unreported, 0
+        return n
 
     def on_rate_limited(self, sent_at: float, now: float | None = None) -> RateSignal:
-        """Judge the 429 here; a congestion event lowers the shared rate for everybody."""
+        """Report the 429 to the shared judgement (the budget's rate); the local reading only
+        shapes this request's retry."""
         now = asyncio.get_running_loop().time() if now is None else now
         signal = self.judge.on_rate_limited(now, sent_at)
-        if signal is not RateSignal.NOISE and not self.fixed_rate and self.redis_available:
-            args = [_reserved_at.get(), ratecontrol.BETA, *_CURVE]
-            self._background(self._script("event")(keys=[self.key], args=args))
+        if not self.fixed_rate and self.redis_available:
+            args = [_reserved_at.get(), self._take_unreported(), ratecontrol.BETA, *_CURVE]
+            call = self._script("event")(keys=[self.key], args=[*args, *_RING, *_JUDGE])
+            self._background(call, self._verdict)
         return signal
+
+    def _verdict(self, code: Any) -> None:
+        self.verdicts[_VERDICTS[int(code)]] += 1
 
     def pause(self, seconds: float, now: float | None = None) -> None:
         """Hold this process at once, and every process through Redis."""
@@ -209,14 +232,17 @@ class RedisLimiter(Limiter):
         if seconds > 0 and self.redis_available:
             self._background(self._script("pause")(keys=[self.key], args=[int(seconds * 1e6)]))
 
-    def _background(self, call: Any) -> None:
+    def _background(self, call: Any, then: Callable[[Any], None] | None = None) -> None:
         async def run() -> None:
             from redis.exceptions import RedisError
 
             try:
-                await call
+                result = await call
             except (RedisError, OSError, TimeoutError) as exc:
                 self._fail_closed(asyncio.get_running_loop(), exc)
+            else:
+                if then is not None:
+                    then(result)
 
         task = asyncio.get_running_loop().create_task(run())
         self._tasks.add(task)
