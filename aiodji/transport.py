@@ -215,17 +215,19 @@ class Transport:
                     f"the request body is not JSON-serializable: {exc}"
                 ) from None
             headers["Content-Type"] = "application/json"
-        query = _clean_params(params)
+        query = _clean_params(params) if params else None
         # aiohttp would label a bodiless POST/PUT octet-stream; asked per call (not on the
         # session) so that a call with a body skips aiohttp's per-request skip-header work
         skip_headers = _NO_CONTENT_TYPE if body is None else None
         # encoded=True: resources percent-encode path parameters; yarl must not re-normalize
         # them (it would turn %2E%2E back into ".." and drop a segment)
         url = URL(self.config.base_url + path, encoded=True)
-        session = self.session()
-        limiter = self.limiter
+        session = self._session
+        if session is None or self._closed:
+            session = self.session()
+        limiter = self._limiter or self.limiter
         # this Limiter's own admission, called without the two coroutines of ``async with``
-        own = isinstance(limiter, Limiter) and _own_admission(type(limiter))
+        own = _own_admission(type(limiter))
         hooks = self.hooks
         cap = self.config.max_response_bytes
         started = time.monotonic()

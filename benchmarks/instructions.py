@@ -120,6 +120,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--uvloop", action="store_true")
+    parser.add_argument("--clients", nargs="+", choices=CLIENTS, default=list(CLIENTS))
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args()
     if args.child:
@@ -133,7 +134,7 @@ def main() -> None:
         print("|---:|---|---:|---:|")
         for c in args.concurrency:
             base = 0.0
-            for client in CLIENTS:
+            for client in args.clients:
                 ir = per_request(server.url, client, c, args.n, args.uvloop)
                 base = base or ir
                 rows.append({"client": client, "concurrency": c, "uvloop": args.uvloop, "ir": ir})
