@@ -17,6 +17,9 @@ The interface the Transport uses (a Redis-shared limiter offers the same; see
 :class:`RateGate`): ``async with limiter as sent_at`` around each attempt (``sent_at`` = the loop
 time of admission), then ``on_success()`` or ``on_rate_limited(sent_at) -> RateSignal``, and
 ``pause(seconds)`` when :func:`aiodji.retry.decide` says so; ``stats`` is a frozen snapshot.
+The Transport calls this Limiter's own ``admit_now()`` / ``admit()`` / ``release()`` instead of
+``async with`` (two coroutines fewer per attempt) unless a subclass overrides ``__aenter__`` or
+``__aexit__`` (the Redis-shared one does).
 """
 
 from __future__ import annotations
@@ -206,7 +209,21 @@ class Limiter:
         )
 
     # -- admission ---------------------------------------------------------------------------
-    async def __aenter__(self) -> float:
+    def admit_now(self) -> float | None:
+        """The fast path of ``__aenter__`` without a coroutine: when a slot is free, nothing is
+        queued and the gate admits now, take the slot and return the loop time; else None
+        (nothing taken: ``await admit()`` then waits its turn)."""
+        sem = self._sem
+        if sem._value <= 0 or self._queue or sem.locked():
+            return None
+        now = asyncio.get_running_loop().time()
+        if not self.try_admit(now):
+            return None
+        sem._value -= 1  # what Semaphore.acquire() does when it need not wait
+        return now
+
+    async def admit(self) -> float:
+        """Wait for a slot and the gate; the loop time of admission. Pair with :meth:`release`."""
         await self._sem.acquire()
         loop = asyncio.get_running_loop()
         asked = loop.time()
@@ -232,16 +249,23 @@ class Limiter:
             self._wait_max = waited
         return now
 
+    def release(self) -> None:
+        """The attempt admitted by :meth:`admit_now` / :meth:`admit` is over."""
+        self._admitted_now -= 1
+        self._sem.release()
+        if self._queue and self._admitted_now < self.controller.window:
+            self._release_ready()
+
+    async def __aenter__(self) -> float:
+        return await self.admit()
+
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._admitted_now -= 1
-        self._sem.release()
-        if self._queue and self._admitted_now < self.controller.window:
-            self._release_ready()
+        self.release()
 
     def try_admit(self, now: float) -> bool:
         """Admit one request at ``now`` if the pause, the window and the rate gate allow it."""

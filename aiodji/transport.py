@@ -20,8 +20,7 @@ from typing import Any
 
 import aiohttp
 import orjson
-from attrs import define, frozen
-from multidict import CIMultiDictProxy
+from attrs import define, field, frozen
 from yarl import URL
 
 from aiodji._version import __version__
@@ -59,6 +58,8 @@ __all__ = ["MAX_RATE_LIMIT_WAITS", "RAW_SINK", "RawResponse", "Transport"]
 
 log = logging.getLogger("aiodji")
 
+_NO_CONTENT_TYPE = ("Content-Type",)
+
 
 # Set around one method call (``with_raw_response``) or one bulk item (its attempts): the
 # Client appends each finished call's RawResponse to it.
@@ -90,6 +91,13 @@ class CallOptions:
     retry: RetryPolicy
     project_uuid: str | None
     language: str | None
+    # derived once per view, not per call
+    client_timeout: aiohttp.ClientTimeout = field(init=False, eq=False, repr=False)
+    deadline: float = field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "client_timeout", _client_timeout(self.timeouts))
+        object.__setattr__(self, "deadline", _attempt_deadline(self.timeouts))
 
 
 class Transport:
@@ -151,7 +159,6 @@ class Transport:
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 json_serialize=lambda o: orjson.dumps(o).decode(),
-                skip_auto_headers=("Content-Type",),
                 trust_env=False,  # no proxy from the environment sees the token by surprise
                 trace_configs=self._trace_configs,  # e.g. opentelemetry-instrumentation-aiohttp
             )
@@ -208,11 +215,21 @@ class Transport:
                     f"the request body is not JSON-serializable: {exc}"
                 ) from None
             headers["Content-Type"] = "application/json"
-        query = _clean_params(params)
+        query = _clean_params(params) if params else None
+        # aiohttp would label a bodiless POST/PUT octet-stream; asked per call (not on the
+        # session) so that a call with a body skips aiohttp's per-request skip-header work
+        skip_headers = _NO_CONTENT_TYPE if body is None else None
         # encoded=True: resources percent-encode path parameters; yarl must not re-normalize
         # them (it would turn %2E%2E back into ".." and drop a segment)
         url = URL(self.config.base_url + path, encoded=True)
-        policy = options.retry
+        session = self._session
+        if session is None or self._closed:
+            session = self.session()
+        limiter = self._limiter or self.limiter
+        # this Limiter's own admission, called without the two coroutines of ``async with``
+        own = _own_admission(type(limiter))
+        hooks = self.hooks
+        cap = self.config.max_response_bytes
         started = time.monotonic()
         attempt = 0
         retries = 0
@@ -220,17 +237,55 @@ class Transport:
         self.budget.deposit()
         while True:
             attempt += 1
-            sent_at: float | None = None  # known once a reply arrived
+            asked = _now() if hooks is not None else 0.0
+            sent_at = limiter.admit_now() if own else None
+            if sent_at is None:
+                sent_at = await (limiter.admit() if own else limiter.__aenter__())
+            failed: AttemptFailed | None = None
             try:
-                status, resp_headers, raw, sent_at = await self._attempt(
-                    method, url, query, headers, body, options.timeouts, attempt
-                )
-                data = judge_reply(status, resp_headers, raw, public_gateway=self._public_gateway)
-            except AttemptFailed as failed:
+                if hooks is not None and hooks.on_request:
+                    event = RequestEvent(
+                        method, route_template(url.path), attempt, request_id, sent_at - asked
+                    )
+                    emit(hooks.on_request, event)
+                async with (
+                    asyncio.timeout(options.deadline),
+                    session.request(
+                        method,
+                        url,
+                        params=query,
+                        data=body,
+                        headers=headers,
+                        allow_redirects=False,
+                        timeout=options.client_timeout,
+                        skip_auto_headers=skip_headers,
+                    ) as resp,
+                ):
+                    length = resp.content_length
+                    if length is not None and length <= cap:
+                        raw = await resp.read()  # the usual case, without another coroutine
+                    else:
+                        raw = await self._read_capped(resp, length)
+                    status, resp_headers = resp.status, resp.headers
+            except (ResponseTooLargeError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+                failed = _attempt_failed(exc, self._host)
+            finally:
+                if own:
+                    limiter.release()
+                else:
+                    await limiter.__aexit__(None, None, None)
+            if failed is None:
+                try:
+                    data = judge_reply(
+                        status, resp_headers, raw, public_gateway=self._public_gateway
+                    )
+                except AttemptFailed as exc:
+                    failed = exc
+            if failed is not None:
                 error = failed.error
-                decision = self._decide(method, failed, policy, retries, waits, sent_at)
+                decision = self._decide(method, failed, options.retry, retries, waits, sent_at)
                 _stamp(error, method, path, request_id, attempt)
-                if self.hooks is not None:
+                if hooks is not None:
                     self._observe_failure(error, decision.retry, decision.delay, started)
                 log.debug(
                     "%s %s failed (attempt %d, request_id=%s): %s%s",
@@ -242,7 +297,7 @@ class Transport:
                     ", retrying" if decision.retry else "",
                 )
                 if not decision.retry:
-                    raise error from None
+                    raise error
                 if decision.spends:
                     retries += 1
                     self.budget.try_spend()
@@ -251,11 +306,11 @@ class Transport:
                 if decision.delay > 0:
                     await asyncio.sleep(decision.delay)
                 continue
-            self.limiter.on_success()
+            limiter.on_success()
             elapsed = time.monotonic() - started
-            if self.hooks is not None and self.hooks.on_response:
+            if hooks is not None and hooks.on_response:
                 emit(
-                    self.hooks.on_response,
+                    hooks.on_response,
                     ResponseEvent(
                         method, route_template(path), status, 0, attempt, request_id, elapsed
                     ),
@@ -349,82 +404,6 @@ class Transport:
             self.limiter.pause(decision.pause)
         return decision
 
-    async def _attempt(
-        self,
-        method: str,
-        url: URL,
-        params: dict[str, str] | None,
-        headers: dict[str, str],
-        body: bytes | None,
-        timeouts: Timeouts,
-        attempt: int = 1,
-    ) -> tuple[int, CIMultiDictProxy[str], bytes, float]:
-        """One HTTP attempt: status, headers, body and the loop time the limiter admitted it."""
-        session = self.session()
-        timeout = _client_timeout(timeouts)
-        asked = _now() if self.hooks is not None else 0.0
-        async with self.limiter as sent_at:
-            if self.hooks is not None and self.hooks.on_request:
-                event = RequestEvent(
-                    method,
-                    route_template(url.path),
-                    attempt,
-                    headers["X-Request-Id"],
-                    sent_at - asked,
-                )
-                emit(self.hooks.on_request, event)
-            try:
-                async with (
-                    asyncio.timeout(_attempt_deadline(timeouts)),
-                    session.request(
-                        method,
-                        url,
-                        params=params,
-                        data=body,
-                        headers=headers,
-                        allow_redirects=False,
-                        timeout=timeout,
-                    ) as resp,
-                ):
-                    length = resp.content_length
-                    if length is not None and length <= self.config.max_response_bytes:
-                        raw = await resp.read()  # the usual case, without another coroutine
-                    else:
-                        raw = await self._read_capped(resp, length)
-                    return resp.status, resp.headers, raw, sent_at
-            except ResponseTooLargeError as exc:
-                raise AttemptFailed(exc, Failure.STATUS, retryable=False) from None
-            except aiohttp.ConnectionTimeoutError:
-                raise AttemptFailed(
-                    APITimeoutError(f"connecting to {self._host} timed out"), Failure.CONNECT
-                ) from None
-            except (aiohttp.ClientSSLError, aiohttp.ClientConnectorCertificateError) as exc:
-                raise AttemptFailed(
-                    APIConnectionError(f"TLS failure talking to {self._host}: {exc}"),
-                    Failure.CONNECT,
-                    retryable=False,
-                ) from None
-            except aiohttp.ClientConnectorError as exc:
-                raise AttemptFailed(
-                    APIConnectionError(f"cannot connect to {self._host}: {exc.os_error}"),
-                    Failure.CONNECT,
-                ) from None
-            except (aiohttp.SocketTimeoutError, TimeoutError):
-                raise AttemptFailed(
-                    APITimeoutError(f"reading the reply from {self._host} timed out"), Failure.IO
-                ) from None
-            except aiohttp.InvalidURL as exc:
-                raise AttemptFailed(
-                    APIConnectionError(f"invalid URL: {exc}"), Failure.CONNECT, retryable=False
-                ) from None
-            except (aiohttp.ClientError, OSError) as exc:
-                raise AttemptFailed(
-                    APIConnectionError(
-                        f"connection to {self._host} failed: {type(exc).__name__}: {exc}"
-                    ),
-                    Failure.IO,
-                ) from None
-
     @property
     def _host(self) -> str:
         return self.config.base_url.split("://", 1)[-1]
@@ -463,6 +442,42 @@ def _attempt_deadline(timeouts: Timeouts) -> float:
 
 def _now() -> float:
     return asyncio.get_running_loop().time()
+
+
+def _own_admission(cls: type[Limiter]) -> bool:
+    """True when ``cls`` admits through the Limiter's own ``__aenter__``/``__aexit__`` (its
+    ``admit_now``/``admit``/``release`` then say the same without a coroutine)."""
+    return cls.__aenter__ is Limiter.__aenter__ and cls.__aexit__ is Limiter.__aexit__
+
+
+def _attempt_failed(exc: BaseException, host: str) -> AttemptFailed:
+    """An aiohttp / socket / timeout failure of one attempt as aiodji's error."""
+    if isinstance(exc, ResponseTooLargeError):
+        return AttemptFailed(exc, Failure.STATUS, retryable=False)
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return AttemptFailed(APITimeoutError(f"connecting to {host} timed out"), Failure.CONNECT)
+    if isinstance(exc, aiohttp.ClientSSLError | aiohttp.ClientConnectorCertificateError):
+        return AttemptFailed(
+            APIConnectionError(f"TLS failure talking to {host}: {exc}"),
+            Failure.CONNECT,
+            retryable=False,
+        )
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return AttemptFailed(
+            APIConnectionError(f"cannot connect to {host}: {exc.os_error}"), Failure.CONNECT
+        )
+    if isinstance(exc, aiohttp.SocketTimeoutError | TimeoutError):
+        return AttemptFailed(
+            APITimeoutError(f"reading the reply from {host} timed out"), Failure.IO
+        )
+    if isinstance(exc, aiohttp.InvalidURL):
+        return AttemptFailed(
+            APIConnectionError(f"invalid URL: {exc}"), Failure.CONNECT, retryable=False
+        )
+    return AttemptFailed(
+        APIConnectionError(f"connection to {host} failed: {type(exc).__name__}: {exc}"),
+        Failure.IO,
+    )
 
 
 def _stamp(error: DJIError, method: str, path: str, request_id: str, attempts: int) -> None:

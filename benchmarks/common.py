@@ -7,7 +7,6 @@ import contextvars
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from types import TracebackType
 from typing import Any, TypeVar
 
 import orjson
@@ -74,22 +73,27 @@ class TimedLimiter(Limiter):
         self.admissions: list[float] = []
         self.record_admissions = False
 
-    async def __aenter__(self) -> float:
-        sent_at = await super().__aenter__()
+    def _mark(self) -> None:
         now = time.perf_counter()
         _ADMITTED.set(now)
         if self.record_admissions:
             self.admissions.append(now)
+
+    # the Transport calls these three (not ``async with``) on the Limiter's own admission path
+    def admit_now(self) -> float | None:
+        sent_at = super().admit_now()
+        if sent_at is not None:
+            self._mark()
         return sent_at
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def admit(self) -> float:
+        sent_at = await super().admit()
+        self._mark()
+        return sent_at
+
+    def release(self) -> None:
         self.latencies.append(time.perf_counter() - _ADMITTED.get())
-        await super().__aexit__(exc_type, exc, tb)
+        super().release()
 
 
 def install_timed_limiter(dji: Any) -> TimedLimiter:

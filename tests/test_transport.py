@@ -51,6 +51,22 @@ def client(url: str, **kw: Any) -> aiodji.Client:
     return aiodji.Client(token=TOKEN, base_url=url, **kw)
 
 
+async def test_content_type_only_with_a_json_body(serve: Any) -> None:
+    # aiohttp adds no Content-Type of its own to aiodji's calls (no skip_auto_headers needed)
+    seen: list[list[str]] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(request.headers.getall("Content-Type", []))
+        return envelope()
+
+    url = await serve(handler)
+    async with client(url) as dji:
+        for method in ("GET", "POST", "PUT", "DELETE"):
+            await dji.request(method, "/openapi/v0.1/x")
+        await dji.request("PUT", "/openapi/v0.1/x", json={"a": 1})
+    assert seen == [[], [], [], [], ["application/json"]]
+
+
 async def test_headers_and_envelope(serve: Any) -> None:
     seen: list[dict[str, str]] = []
 

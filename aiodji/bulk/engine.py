@@ -40,7 +40,7 @@ from typing import Any, Generic, TypedDict, TypeVar, Unpack
 import attrs
 
 from aiodji.errors import APIError, DJIError, InvalidArgumentError
-from aiodji.transport import RAW_SINK
+from aiodji.transport import RAW_SINK, RawResponse
 
 __all__ = [
     "BulkError",
@@ -124,9 +124,16 @@ class BulkReport:
         return {state.value: getattr(self, state.value) for state in ItemState}
 
     def add(self, result: ItemResult[Any, Any]) -> None:
-        setattr(self, result.state.value, getattr(self, result.state.value) + 1)
-        if result.state is ItemState.FAILED:
+        state = result.state  # once per item: plain branches, no getattr/setattr by name
+        if state is ItemState.SUCCEEDED:
+            self.succeeded += 1
+        elif state is ItemState.FAILED:
+            self.failed += 1
             self.failures.append(result)
+        elif state is ItemState.NOT_ATTEMPTED:
+            self.not_attempted += 1
+        else:
+            self.unknown += 1
 
     def summary(self) -> str:
         return (
@@ -178,9 +185,11 @@ def _check_budget(max_failures: int | float | None) -> None:
         )
 
 
-def _attempts_made(sink: list[Any], error: BaseException | None) -> int:
+def _attempts_made(sink: list[RawResponse], error: BaseException | None) -> int:
     """HTTP attempts for one item: its answered calls, plus the failing call's attempts."""
-    made = sum(int(getattr(raw, "attempts", 1)) for raw in sink)
+    made = 0
+    for raw in sink:  # a RawResponse per answered call
+        made += raw.attempts
     if isinstance(error, APIError):
         made += error.attempts
     return made
@@ -411,7 +420,7 @@ class BulkRun(Generic[T, R]):
             if self._stopping:
                 self._emit(ItemResult(item, ItemState.NOT_ATTEMPTED, index=index))
                 continue
-            sink: list[Any] = []  # the Client appends each answered call (for ``attempts``)
+            sink: list[RawResponse] = []  # the Client appends each answered call (for ``attempts``)
             token = RAW_SINK.set(sink)
             self._in_flight[index] = item
             result: ItemResult[T, R]

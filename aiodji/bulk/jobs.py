@@ -31,24 +31,31 @@ class ConverterTarget:
         """From a ``(project_uuid, converter_id)`` pair or a Converter with ``.project_uuid``."""
         if isinstance(target, ConverterTarget):
             return target
-        if isinstance(target, tuple) and len(target) == 2:
-            project, converter_id = target
-        else:
-            project = getattr(target, "project_uuid", None)
-            converter_id = getattr(target, "converter_id", None)
-            if converter_id is None:
-                raise InvalidArgumentError(
-                    "a target is a (project_uuid, converter_id) pair or a Converter, "
-                    f"got {type(target).__name__}"
-                )
-            if not project:
-                raise InvalidArgumentError(
-                    f"converter {converter_id!r} has no project_uuid: list it from a project view"
-                )
-        for name, value in (("project_uuid", project), ("converter_id", converter_id)):
-            if not isinstance(value, str) or not value.strip():
-                raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
-        return cls(project, converter_id)
+        return cls(*target_pair(target))
+
+
+def target_pair(target: object) -> tuple[str, str]:
+    """``(project_uuid, converter_id)`` of a target (see :meth:`ConverterTarget.of`), checked."""
+    if isinstance(target, ConverterTarget):
+        return target.project_uuid, target.converter_id
+    if isinstance(target, tuple) and len(target) == 2:
+        project, converter_id = target
+    else:
+        project = getattr(target, "project_uuid", None)
+        converter_id = getattr(target, "converter_id", None)
+        if converter_id is None:
+            raise InvalidArgumentError(
+                "a target is a (project_uuid, converter_id) pair or a Converter, "
+                f"got {type(target).__name__}"
+            )
+        if not project:
+            raise InvalidArgumentError(
+                f"converter {converter_id!r} has no project_uuid: list it from a project view"
+            )
+    for name, value in (("project_uuid", project), ("converter_id", converter_id)):
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidArgumentError(f"{name} must be a non-empty string, got {value!r}")
+    return project, converter_id
 
 
 class BulkOps:
@@ -87,10 +94,11 @@ class BulkOps:
         if not isinstance(enabled, bool):
             raise InvalidArgumentError(f"enabled must be True or False, got {enabled!r}")
 
-        converters = self._client.converters  # one namespace; no per-item project view
+        set_enabled = self._client.converters.set_enabled  # one namespace, no per-item view
 
-        async def apply(target: Any) -> None:
-            t = ConverterTarget.of(target)
-            await converters.set_enabled(t.converter_id, enabled, project_uuid=t.project_uuid)
+        def apply(target: Any) -> Awaitable[None]:
+            # returns the call itself: no coroutine of its own around it (the hot path)
+            project, converter_id = target_pair(target)
+            return set_enabled(converter_id, enabled, project_uuid=project)
 
         return run_bulk(targets, apply, **options)
