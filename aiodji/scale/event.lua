@@ -11,11 +11,7 @@ local sent, accepted = tonumber(ARGV[1]), tonumber(ARGV[2])
 local beta, c, min_rate, headroom = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local slot_us, slots = tonumber(ARGV[7]), tonumber(ARGV[8])
 local min_limited, congestion, saturation = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
-local changed = advance(st, now, slot_us, slots)
-if accepted > 0 then
-  count(st, 'a', accepted, slots, changed)
-  count(st, 'r', accepted, slots, changed)
-end
+local changed = arrive(st, now, slot_us, slots, accepted)
 if sent < (tonumber(st.event_at) or 0) then
   save(KEYS[1], st, changed)
   return 0

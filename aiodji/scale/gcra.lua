@@ -8,11 +8,7 @@ local now = server_now()
 local st = load(KEYS[1])
 local fixed, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
 local slot_us, slots, accepted = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
-local changed = advance(st, now, slot_us, slots)
-if accepted > 0 then
-  count(st, 'a', accepted, slots, changed)
-  count(st, 'r', accepted, slots, changed)
-end
+local changed = arrive(st, now, slot_us, slots, accepted)
 local rate = fixed
 if fixed <= 0 then
   rate = shared_rate(st, now, tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), slot_us, slots)

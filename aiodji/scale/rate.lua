@@ -64,6 +64,16 @@ local function count(st, prefix, n, slots, changed)
   changed[#changed + 1] = f
 end
 
+-- move the ring to `now` and add a process's accepted replies (reported with its next call)
+local function arrive(st, now, slot_us, slots, accepted)
+  local changed = advance(st, now, slot_us, slots)
+  if accepted > 0 then
+    count(st, 'a', accepted, slots, changed)
+    count(st, 'r', accepted, slots, changed)
+  end
+  return changed
+end
+
 -- seconds the ring covers at `now` (the newest slot is only partly over)
 local function span(st, now, slot_us, slots)
   local covered = now - (tonumber(st.slot) - slots + 1) * slot_us
