@@ -74,10 +74,15 @@ class TimedLimiter(Limiter):
         self.record_admissions = False
 
     def _mark(self) -> None:
-        now = time.perf_counter()
-        _ADMITTED.set(now)
-        if self.record_admissions:
+        _ADMITTED.set(time.perf_counter())
+
+    def try_admit(self, now: float) -> bool:
+        # admissions are recorded at the gate (its loop time), not when the admitted task next
+        # runs: scheduling jitter after admission would bunch them and overstate a window
+        admitted = super().try_admit(now)
+        if admitted and self.record_admissions:
             self.admissions.append(now)
+        return admitted
 
     # the Transport calls these three (not ``async with``) on the Limiter's own admission path
     def admit_now(self) -> float | None:
