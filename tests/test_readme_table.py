@@ -1,4 +1,4 @@
-"""The README's "## Endpoints" table lists every API endpoint and only methods that exist."""
+"""The endpoint table (docs/reference/endpoints.md) lists every API endpoint and only methods that exist."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import aiodji
 from aiodji.operations import OPERATIONS
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[1] / "docs" / "reference" / "endpoints.md"
 
 # every (method, path) under /openapi/v0.1: the operation table (itself checked against the spec
 # in test_operations.py), so the README, the table and the spec cannot drift apart
@@ -28,7 +28,7 @@ METHOD_NAME = re.compile(r"`(dji(?:\.[a-z_][a-z0-9_]*)+)\(")
 def endpoint_rows() -> list[tuple[str, str]]:
     """(endpoint cell, method cell) of each row of the table under "## Endpoints"."""
     text = README.read_text(encoding="utf-8")
-    start = text.index("\n## Endpoints\n")
+    start = text.index("# Endpoints\n")
     end = text.find("\n#", start + 1)
     rows = []
     for line in text[start:end].splitlines():
