@@ -1,4 +1,4 @@
-"""The endpoint table (docs/reference/endpoints.md) lists every API endpoint and only methods that exist."""
+"""The endpoint table (docs/reference/endpoints.md) lists every endpoint, only real methods."""
 
 from __future__ import annotations
 
