@@ -7,11 +7,12 @@ CLI tables; the values themselves are kept intact for the caller.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["MASK", "SECRET_KEYS", "mask_mapping", "mask_url", "masked_repr"]
+__all__ = ["MASK", "SECRET_KEYS", "mask_mapping", "mask_url", "masked_repr", "redact_text"]
 
 MASK = "***"
 SECRET_KEYS = frozenset(
@@ -79,3 +80,17 @@ def masked_repr(value: Any) -> str:
     if isinstance(value, str):
         return repr(mask_url(value))
     return repr(value)
+
+
+_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
+_SECRET_IN_TEXT = re.compile(
+    r"(?i)\b("
+    + "|".join(sorted(re.escape(k) for k in SECRET_KEYS))
+    + r")(['\"]?\s*[:=]\s*['\"]?)([^\s'\",}]+)"
+)
+
+
+def redact_text(text: str) -> str:
+    """Free text (a traceback, a message) with URL secrets and ``key=value`` secrets masked."""
+    text = _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)) or MASK, text)
+    return _SECRET_IN_TEXT.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)

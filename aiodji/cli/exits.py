@@ -23,6 +23,7 @@ class ExitCode(enum.IntEnum):
     NOT_FOUND = 5  # not found, or not available on this deployment
     BUSINESS = 6  # the server said no (an error business code)
     CONNECTION = 7  # could not reach the server (DNS, connect, TLS, timeout)
+    INTERNAL = 70  # a bug of ours: one line, the traceback in a crash file (aiodji.crash)
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 
 
@@ -35,6 +36,7 @@ EXIT_TABLE: tuple[tuple[ExitCode, str], ...] = (
     (ExitCode.NOT_FOUND, "not found, or not available on this deployment"),
     (ExitCode.BUSINESS, "business error: the server answered with an error code"),
     (ExitCode.CONNECTION, "connection: DNS, connect, TLS or timeout"),
+    (ExitCode.INTERNAL, "internal error: a bug of ours (one line; the traceback in a crash file)"),
     (ExitCode.INTERRUPTED, "interrupted by Ctrl-C (the journal and resume command are printed)"),
 )
 
