@@ -29,13 +29,18 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(fmt: str = "text", level: int = logging.INFO) -> logging.Handler:
-    """A stderr handler on the ``aiodji`` logger (the controller's and the calls')."""
+    """The one stderr handler on the ``aiodji`` logger (the controller's and the calls').
+
+    It replaces the handler ``AIODJI_LOG`` added at import (that variable then only sets the
+    level): two handlers on one logger print every line twice."""
+    logger = logging.getLogger("aiodji")
+    for old in [h for h in logger.handlers if type(h) is logging.StreamHandler]:
+        logger.removeHandler(old)
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logger = logging.getLogger("aiodji")
     logger.addHandler(handler)
     logger.setLevel(min(level, logger.level or level))
     return handler

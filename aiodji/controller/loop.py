@@ -14,8 +14,8 @@ import logging
 import os
 import random
 import time
+import traceback
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
@@ -25,8 +25,10 @@ from aiodji.errors import DJIError
 from aiodji.fleet.desired import Desired
 from aiodji.fleet.plan import Change, Plan, make_plan, projects_to_list
 from aiodji.models import Converter, Project
+from aiodji.redact import redact_text
 
 from .decide import ItemBackoff, jittered, plan_relist, projects_with_device_changes
+from .source import DesiredSource
 
 if TYPE_CHECKING:
     from aiodji.fleet import Fleet
@@ -34,6 +36,18 @@ if TYPE_CHECKING:
 __all__ = ["CycleObserver", "CycleReport", "ReconcileStats", "Reconciler"]
 
 log = logging.getLogger("aiodji.controller")
+
+
+def log_unexpected(number: int, exc: BaseException) -> None:
+    """A bug met in one pass: one redacted line, the redacted traceback at debug level."""
+    log.error(
+        "cycle %d: unexpected %s: %s (the loop goes on; the next cycle relists everything)",
+        number,
+        type(exc).__name__,
+        redact_text(str(exc)).replace("\n", " ")[:500],
+        extra={"cycle": number, "action": "cycle", "result": "failed", "error": type(exc).__name__},
+    )
+    log.debug("%s", redact_text("".join(traceback.format_exception(exc))))
 
 
 @attrs.frozen
@@ -91,8 +105,9 @@ class Reconciler:
         rng: random.Random | None = None,
     ) -> None:
         self.fleet = fleet
-        self.path = None if isinstance(desired, Desired) else Path(desired)
-        self.desired: Desired | None = desired if isinstance(desired, Desired) else None
+        self.source = None if isinstance(desired, Desired) else DesiredSource(desired)
+        self.path = None if self.source is None else self.source.path
+        self._fixed: Desired | None = desired if isinstance(desired, Desired) else None
         self.interval = interval
         self.jitter = jitter
         self.full_relist_every = max(1, full_relist_every)
@@ -104,8 +119,6 @@ class Reconciler:
         self.rng = rng or random.Random()
         self.stop = asyncio.Event()
         self.stats = ReconcileStats()
-        self._reload = self.path is not None  # read the file on the first cycle
-        self._file_stamp: tuple[float, int] | None = None
         self._desired_changed = False
         self._projects: list[Project] | None = None
         self._converters: dict[str, list[Converter]] = {}
@@ -119,71 +132,57 @@ class Reconciler:
         self._last_failed = True
 
     # -- the desired file ------------------------------------------------------------------
+    @property
+    def desired(self) -> Desired | None:
+        """The desired state in force: the last good file (None before there is one)."""
+        return self._fixed if self.source is None else self.source.desired
+
     def request_reload(self) -> None:
         """SIGHUP: read the desired file again at the next cycle, changed or not."""
-        self._reload = True
+        if self.source is not None:
+            self.source.request_reload()
 
     def _maybe_reload(self) -> None:
-        if self.path is None:
-            return
-        try:
-            st = self.path.stat()
-            stamp: tuple[float, int] | None = (st.st_mtime, st.st_size)
-        except OSError:
-            stamp = None
-        if not self._reload and stamp == self._file_stamp:
-            return
-        self._reload = False
-        self._file_stamp = stamp
-        try:
-            new = Desired.from_toml(self.path)
-        except DJIError as exc:
-            if self.desired is None:
-                raise  # nothing good to keep: the first file must be valid
-            log.error(
-                "desired file %s rejected, keeping the last good one: %s",
-                self.path,
-                exc,
-                extra={"action": "reload", "result": "rejected"},
-            )
-            return
-        if new != self.desired:
-            if self.desired is not None:
-                log.info(
-                    "desired file %s reloaded",
-                    self.path,
-                    extra={"action": "reload", "result": "ok"},
-                )
-                self._desired_changed = True
-            self.desired = new
+        if self.source is not None and self.source.poll():
+            self._desired_changed = True
 
     # -- one cycle -------------------------------------------------------------------------
     async def cycle(self) -> CycleReport:
-        """List, plan, apply once; never raises an aiodji error (a failed cycle is reported
-        and makes the next one relist everything)."""
+        """List, plan, apply once; never raises (a long-running controller does not exit on
+        input): a failed cycle is reported and logged, and the next one relists everything."""
         number = self.stats.cycles + 1
         started = self.clock()
-        full = False
         try:
             self._maybe_reload()
-            assert self.desired is not None
             desired = self.desired
-            full = await self._refresh(desired)
-            limit = desired.converter_limit or self.fleet.converter_limit
-            assert self._projects is not None
-            plan = make_plan(desired, self._projects, self._converters, limit)
-            report = await self._apply(number, plan, full, started)
+            if desired is None:  # the file was rejected and there is no good one yet
+                report = self._failed(number, started, "no valid desired file")
+            else:
+                report = await self._converge(number, desired, started)
         except DJIError as exc:
-            self._last_failed = True
-            report = CycleReport(number, False, full, 0, 0, 0, 0, self.clock() - started, f"{exc}")
+            report = self._failed(number, started, redact_text(f"{exc}"))
             log.warning(
                 "cycle %d failed (the next one relists everything): %s",
                 number,
-                exc,
+                report.error,
                 extra={"cycle": number, "action": "cycle", "result": "failed"},
             )
+        except Exception as exc:  # the error boundary of one pass
+            report = self._failed(number, started, f"internal error: {type(exc).__name__}")
+            log_unexpected(number, exc)
         self._record(report)
         return report
+
+    async def _converge(self, number: int, desired: Desired, started: float) -> CycleReport:
+        full = await self._refresh(desired)
+        limit = desired.converter_limit or self.fleet.converter_limit
+        assert self._projects is not None
+        plan = make_plan(desired, self._projects, self._converters, limit)
+        return await self._apply(number, plan, full, started)
+
+    def _failed(self, number: int, started: float, error: str) -> CycleReport:
+        self._last_failed = True  # never assume continuity after a failure
+        return CycleReport(number, False, False, 0, 0, 0, 0, self.clock() - started, error)
 
     async def _refresh(self, desired: Desired) -> bool:
         """Bring the snapshot up to date; True when it was a full relist."""
@@ -335,9 +334,9 @@ class Reconciler:
     # -- the loop --------------------------------------------------------------------------
     async def run(self, *, once: bool = False) -> ReconcileStats:
         """Cycle until :attr:`stop` is set (SIGTERM/SIGINT in the CLI): an in-flight cycle's
-        started items finish and are journaled; no new cycle starts. The first desired file
-        must be valid (its error is raised); later bad edits are refused and logged."""
-        self._maybe_reload()
+        started items finish and are journaled; no new cycle starts. A desired file that
+        cannot be used is logged and refused (the last good one is kept; before there is one,
+        each cycle tries again): nothing the loop reads ends it."""
         while not self.stop.is_set():
             await self.cycle()
             if once:
