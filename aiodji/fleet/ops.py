@@ -276,7 +276,9 @@ class Fleet:
             except (APIConnectionError, InternalServerError, APIBusinessError) as exc:
                 maybe_sent = isinstance(exc, APIConnectionError | InternalServerError)
                 duplicate = isinstance(exc, APIBusinessError) and exc.code == DUPLICATE_NAME_CODE
-                if not (maybe_sent or duplicate):
+                if not (maybe_sent or duplicate) or (duplicate and attempt == 1):
+                    # a duplicate name before anything of ours may have landed: the
+                    # converter was made elsewhere (another replica, the web app) — refused
                     raise
                 created = await self._find(change.project_uuid, name=spec.name)
                 if created is None and (duplicate or attempt >= CREATE_TRIES):
