@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import orjson
@@ -232,3 +233,42 @@ async def test_fleet_reconcile_once(sim: Simulator, dji: aiodji.Client, desired_
     stop = asyncio.Event()
     stop.set()
     assert (await dji.fleet.reconcile(aiodji.fleet.Desired(), stop=stop)).cycles == 0
+
+
+async def test_a_create_refused_as_a_duplicate_name_is_reported_refused_not_applied(
+    sim: Simulator,
+    metrics_client: tuple[aiodji.Client, Metrics],
+    desired_file: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dji, metrics = metrics_client
+    rec = Reconciler(dji.fleet, desired_file, observer=metrics)
+    real_apply = dji.fleet.apply
+
+    async def another_replica_creates_it_first(*args: Any, **kwargs: Any) -> Any:
+        # between this controller's listing and its POST, someone else creates "ctl-new"
+        project = next(p.uuid for p in sim.state.projects.values() if p.name == "Project 01")
+        sim.state.add_converter(
+            project,
+            converter_name="ctl-new",
+            sn="1581F001D0010001",
+            camera_index="81-0-0",
+            schema="rtmp",
+            schema_option={"url": f"rtmp://media.example/live/{SECRET}"},
+            count=False,
+        )
+        return await real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(dji.fleet, "apply", another_replica_creates_it_first)
+    with caplog.at_level("INFO", logger="aiodji.controller"):
+        report = await rec.cycle()
+    assert report.refused == 1 and not report.ok
+    assert report.applied == report.drift - 1  # the flips, not the refused create
+    assert metrics.refused._value.get() == 1
+    assert metrics.applied._value.get() == report.applied
+    assert "refused: a converter of that name exists already" in caplog.text
+    monkeypatch.setattr(dji.fleet, "apply", real_apply)
+    again = await rec.cycle()  # a full relist sees the other's converter: no create again
+    assert again.ok and again.drift == 1 and in_sync(sim)  # only its enable
+    assert sim.state.create_counts["ctl-new"] == 1  # the one refused POST

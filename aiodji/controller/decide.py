@@ -7,10 +7,14 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
+from aiodji.codes import DUPLICATE_NAME_CODE
+from aiodji.errors import APIBusinessError
+
 __all__ = [
     "ItemBackoff",
     "RelistPlan",
     "backoff_delay",
+    "item_outcome",
     "jittered",
     "plan_relist",
     "projects_with_device_changes",
@@ -108,3 +112,19 @@ def projects_with_device_changes(
     went) between two organization device lists (sn → online)."""
     changed = {sn for sn in before.keys() | after.keys() if before.get(sn) != after.get(sn)}
     return frozenset(p for sn in changed for p in projects_of_sn.get(sn, ()))
+
+
+def item_outcome(
+    ok: bool, error: BaseException | None, *, not_attempted: bool, stopping: bool
+) -> str:
+    """What one change of a cycle counts as: ``applied`` (really changed), ``refused`` (the
+    server said a converter of that name exists: created elsewhere, e.g. by another replica —
+    never counted as applied), ``skipped`` (not started because the loop is stopping or lost
+    the lead: the next cycle does it) or ``failed``."""
+    if ok:
+        return "applied"
+    if not_attempted and stopping:
+        return "skipped"
+    if isinstance(error, APIBusinessError) and error.code == DUPLICATE_NAME_CODE:
+        return "refused"
+    return "failed"

@@ -15,6 +15,7 @@ import os
 import random
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -27,15 +28,45 @@ from aiodji.fleet.plan import Change, Plan, make_plan, projects_to_list
 from aiodji.models import Converter, Project
 from aiodji.redact import redact_text
 
-from .decide import ItemBackoff, jittered, plan_relist, projects_with_device_changes
+from .decide import (
+    ItemBackoff,
+    item_outcome,
+    jittered,
+    plan_relist,
+    projects_with_device_changes,
+)
 from .source import DesiredSource
 
 if TYPE_CHECKING:
     from aiodji.fleet import Fleet
 
-__all__ = ["CycleObserver", "CycleReport", "ReconcileStats", "Reconciler"]
+__all__ = ["CycleObserver", "CycleReport", "LeaderGate", "ReconcileStats", "Reconciler"]
 
 log = logging.getLogger("aiodji.controller")
+
+STANDBY_POLL = 0.5  # seconds between a standby's looks at the lead (a local check, no I/O)
+
+
+def log_item(number: int, change: Change, result: ItemResult[Change, Any], outcome: str) -> None:
+    where = change.project_name or change.project_uuid
+    what = change.converter_name or change.converter_id
+    shown = "refused: a converter of that name exists already" if outcome == "refused" else None
+    log.info(
+        "cycle %d: %s %s/%s: %s",
+        number,
+        change.kind,
+        where,
+        what,
+        shown or result.state.value,
+        extra={
+            "cycle": number,
+            "project": where,
+            "converter": what,
+            "action": str(change.kind),
+            "result": "refused" if outcome == "refused" else result.state.value,
+            **({"error": f"{type(result.error).__name__}"} if result.error else {}),
+        },
+    )
 
 
 def log_unexpected(number: int, exc: BaseException) -> None:
@@ -63,6 +94,7 @@ class CycleReport:
     backing_off: int  # changes not tried this cycle: their item is backing off
     seconds: float
     error: str | None = None
+    refused: int = 0  # of ``failed``: creates the server refused as duplicate names
 
 
 @attrs.define
@@ -85,6 +117,17 @@ class CycleObserver(Protocol):
     def item_done(self, result: ItemResult[Change, Any]) -> None: ...
 
 
+class LeaderGate(Protocol):
+    """What the loop needs of leader election (:class:`~aiodji.controller.leader.LeaderElector`
+    is one): may it write now, the fencing check before a batch, and when to stop writing."""
+
+    def acting(self) -> bool: ...
+
+    async def confirm(self) -> bool: ...
+
+    async def until_not_acting(self) -> None: ...
+
+
 class Reconciler:
     """Holds the loop's state between cycles: the last good desired state, the last listing
     (the snapshot cheap cycles start from), per-item backoff."""
@@ -103,6 +146,7 @@ class Reconciler:
         observer: CycleObserver | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        leader: LeaderGate | None = None,
     ) -> None:
         self.fleet = fleet
         self.source = None if isinstance(desired, Desired) else DesiredSource(desired)
@@ -119,6 +163,7 @@ class Reconciler:
         self.rng = rng or random.Random()
         self.stop = asyncio.Event()
         self.stats = ReconcileStats()
+        self.leader = leader  # None: the only replica, always acting
         self._desired_changed = False
         self._projects: list[Project] | None = None
         self._converters: dict[str, list[Converter]] = {}
@@ -245,61 +290,89 @@ class Reconciler:
                 waiting,
                 extra={"cycle": number, "action": "backoff", "result": "waiting"},
             )
-        todo = attrs.evolve(plan, changes=ready, skipped=())
-        applied = failed = 0
+        counts: Counter[str] = Counter()
+        if ready and not await self._may_write(number, len(ready)):
+            error: str | None = "not the leader: nothing written"
+            self._last_failed = True
+        else:
+            if ready:
+                await self._write(number, attrs.evolve(plan, changes=ready, skipped=()), counts)
+            failed = counts["failed"] + counts["refused"]
+            error = f"{failed} changes failed" if failed else None
+            if failed:
+                self._last_failed = True  # never assume continuity after a failure
+        return CycleReport(
+            number,
+            error is None,
+            full,
+            len(plan.changes),
+            counts["applied"],
+            counts["failed"] + counts["refused"],
+            waiting,
+            self.clock() - started,
+            error,
+            refused=counts["refused"],
+        )
+
+    async def _may_write(self, number: int, count: int) -> bool:
+        """The fencing check before a write batch (leader election only)."""
+        if self.leader is None or await self.leader.confirm():
+            return True
+        log.warning(
+            "cycle %d: not the leader any more: %d changes not written",
+            number,
+            count,
+            extra={"cycle": number, "action": "leader", "result": "not-leader"},
+        )
+        return False
+
+    async def _write(self, number: int, todo: Plan, counts: Counter[str]) -> None:
+        """Apply through the fleet; stops starting items on SIGTERM or when the lead is lost
+        (started items finish: they end before the lease can lapse)."""
+        batch_stop = asyncio.Event()
 
         def on_item(result: ItemResult[Change, Any]) -> None:
-            nonlocal applied, failed
             change = result.item
             self._dirty.add(change.project_uuid)  # we wrote there: relist it next cycle
-            if result.ok:
-                applied += 1
+            outcome = item_outcome(
+                result.ok,
+                result.error,
+                not_attempted=result.state is ItemState.NOT_ATTEMPTED,
+                stopping=batch_stop.is_set(),
+            )
+            counts[outcome] += 1
+            if outcome == "applied":
                 self.backoff.succeeded(change.key)
-            elif result.state is ItemState.NOT_ATTEMPTED and self.stop.is_set():
-                pass  # stopping: not a failure of the item, the next run does it
-            else:
-                failed += 1
+            elif outcome != "skipped":
                 self.backoff.failed(change.key, self.clock())
             if self.observer is not None:
                 self.observer.item_done(result)
-            log.info(
-                "cycle %d: %s %s/%s: %s",
-                number,
-                change.kind,
-                change.project_name or change.project_uuid,
-                change.converter_name or change.converter_id,
-                result.state.value,
-                extra={
-                    "cycle": number,
-                    "project": change.project_name or change.project_uuid,
-                    "converter": change.converter_name or change.converter_id,
-                    "action": str(change.kind),
-                    "result": result.state.value,
-                    **({"error": f"{type(result.error).__name__}"} if result.error else {}),
-                },
-            )
+            log_item(number, change, result, outcome)
 
-        if ready:
+        async def stop_when_needed() -> None:
+            waits: list[asyncio.Future[object]] = [asyncio.ensure_future(self.stop.wait())]
+            if self.leader is not None:
+                waits.append(asyncio.ensure_future(self.leader.until_not_acting()))
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for w in waits:
+                    w.cancel()
+            batch_stop.set()
+
+        watcher = asyncio.create_task(stop_when_needed())
+        try:
             await self.fleet.apply(
                 todo,
                 journal=self.journal,
                 concurrency=self.concurrency,
                 progress=on_item,
-                stop=self.stop,
+                stop=batch_stop,
             )
-        if failed:
-            self._last_failed = True  # never assume continuity after a failure
-        return CycleReport(
-            number,
-            failed == 0,
-            full,
-            len(plan.changes),
-            applied,
-            failed,
-            waiting,
-            self.clock() - started,
-            f"{failed} changes failed" if failed else None,
-        )
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
 
     def _record(self, report: CycleReport) -> None:
         s = self.stats
@@ -336,12 +409,23 @@ class Reconciler:
         """Cycle until :attr:`stop` is set (SIGTERM/SIGINT in the CLI): an in-flight cycle's
         started items finish and are journaled; no new cycle starts. A desired file that
         cannot be used is logged and refused (the last good one is kept; before there is one,
-        each cycle tries again): nothing the loop reads ends it."""
+        each cycle tries again): nothing the loop reads ends it. With leader election a
+        standby only waits (no listing, no writes) and checks the lead often."""
+        standby = False
         while not self.stop.is_set():
+            if self.leader is not None and not self.leader.acting():
+                standby = True
+                await self._pause(min(self.interval, STANDBY_POLL))
+                continue
+            if standby:  # the last leader wrote meanwhile: trust nothing we listed before
+                standby = False
+                self.force_full_relist()
             await self.cycle()
             if once:
                 break
-            pause = jittered(self.interval, self.jitter, self.rng.random())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), pause)
+            await self._pause(jittered(self.interval, self.jitter, self.rng.random()))
         return self.stats
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), seconds)

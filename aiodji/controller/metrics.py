@@ -82,7 +82,14 @@ class Metrics:
             registry=r,
         )
         self.applied = Counter(
-            "aiodji_reconcile_changes_applied", "Changes made successfully", registry=r
+            "aiodji_reconcile_changes_applied",
+            "Changes made successfully (only what was really changed)",
+            registry=r,
+        )
+        self.refused = Counter(
+            "aiodji_reconcile_changes_refused",
+            "Creates the server refused: a converter of that name exists (made elsewhere)",
+            registry=r,
         )
         self.backing_off = Gauge(
             "aiodji_reconcile_items_backing_off", "Changes waiting out their backoff", registry=r
@@ -127,6 +134,7 @@ class Metrics:
         self.full_relists.inc(report.full_relist)
         self.drift.inc(report.drift)
         self.applied.inc(report.applied)
+        self.refused.inc(report.refused)
         self.backing_off.set(report.backing_off)
         if report.ok:
             self.last_success_time = time.time()
