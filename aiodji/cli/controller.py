@@ -3,17 +3,22 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import click
+from rich.markup import escape
 
 import aiodji
+from aiodji.controller.leader import DEFAULT_KEY, MISSING_EXTRA, LeaseTiming
+from aiodji.controller.logs import setup_logging
+from aiodji.controller.service import METRICS_EXTRA, ServiceOptions, run_service
+from aiodji.crash import report_internal_error
 from aiodji.fleet import Desired
 
-from ._common import EXIT_FAILED, Settings, emit_json, run_async, stdout
+from ._common import EXIT_FAILED, EXIT_USAGE, Settings, emit_json, fail, run_async, stderr, stdout
+from .exits import ExitCode
 
 __all__ = ["controller", "converters_diff"]
 
@@ -22,10 +27,17 @@ pass_settings = click.make_pass_decorator(Settings)
 
 
 def _load(path: Path) -> Desired:
+    from aiodji.controller.source import DesiredRejected, read_desired
+
     try:
-        return Desired.from_toml(path)
-    except aiodji.InvalidArgumentError as exc:
-        raise click.BadParameter(str(exc), param_hint="--file") from None
+        return read_desired(path)
+    except DesiredRejected as exc:
+        raise click.BadParameter(exc.reason, param_hint="--file") from None
+
+
+def _missing(message: str) -> None:
+    """A missing extra: one line, the install hint intact (rich would eat ``[controller]``)."""
+    fail(escape(message), EXIT_USAGE)
 
 
 @click.group()
@@ -34,7 +46,14 @@ def controller() -> None:
 
 
 @controller.command("run")
-@click.option("-f", "--file", "path", required=True, type=_FILE, help="Desired-state TOML file.")
+@click.option(
+    "-f",
+    "--file",
+    "path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Desired-state TOML file (a file it cannot use is refused, not fatal).",
+)
 @click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(min=0.01))
 @click.option("--once", is_flag=True, help="One cycle, then exit (cron / CI).")
 @click.option(
@@ -46,6 +65,16 @@ def controller() -> None:
 )
 @click.option("--journal", type=click.Path(path_type=Path), help="Journal file (JSON lines).")
 @click.option("--full-relist-every", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--leader-elect",
+    "leader_url",
+    metavar="REDIS_URL",
+    help="Elect one acting replica through a Redis lease (needs aiodji[scale]).",
+)
+@click.option("--leader-key", default=DEFAULT_KEY, show_default=True, help="The lease's key.")
+@click.option("--lease-duration", default=15.0, show_default=True, type=click.FloatRange(min=0.01))
+@click.option("--renew-deadline", default=10.0, show_default=True, type=click.FloatRange(min=0.01))
+@click.option("--retry-period", default=2.0, show_default=True, type=click.FloatRange(min=0.01))
 @pass_settings
 def controller_run(
     settings: Settings,
@@ -57,58 +86,86 @@ def controller_run(
     log_format: str,
     journal: Path | None,
     full_relist_every: int,
+    leader_url: str | None,
+    leader_key: str,
+    lease_duration: float,
+    renew_deadline: float,
+    retry_period: float,
 ) -> None:
     """Each cycle: list (cheaply between full relists), plan, apply the differences with a
     journal, sleep INTERVAL (+ jitter). SIGHUP re-reads the file; SIGTERM/SIGINT stop after
-    the in-flight items."""
-    from aiodji.controller.logs import setup_logging
-    from aiodji.controller.loop import Reconciler
-
-    _load(path)  # a bad first file is a usage error, before any request
+    the in-flight items. A desired file it cannot use is logged and refused (the last good
+    one is kept); with --leader-elect one replica acts, the others stand by."""
+    if once:
+        _load(path)  # one cycle: a bad file is a usage error, before any request
+    opts = ServiceOptions(
+        path=path,
+        interval=interval,
+        once=once,
+        full_relist_every=full_relist_every,
+        journal=journal,
+        concurrency=settings.concurrency,
+        metrics_port=metrics_port,
+        metrics_host=metrics_host,
+        leader_url=_leader_url(leader_url, once),
+        leader_key=leader_key,
+        timing=_timing(lease_duration, renew_deadline, retry_period),
+    )
+    metrics_type = _metrics_type() if metrics_port is not None else None
     setup_logging(log_format)
 
     async def main() -> int:
-        observer = None
-        runner = None
-        if metrics_port is not None:
-            from aiodji.controller.health import serve_metrics
-            from aiodji.controller.metrics import Metrics
-
-            observer = Metrics()
-            hooks = observer.hooks
-        else:
-            hooks = None
-        async with settings.client(hooks=hooks) as dji:
-            if observer is not None:
-                observer.watch_limiter(dji.limiter)
-                runner, port = await serve_metrics(
-                    observer, metrics_port or 0, host=metrics_host, ready_within=3 * interval + 60
-                )
-                stdout.print(f"metrics on http://{metrics_host}:{port}/metrics", highlight=False)
-            rec = Reconciler(
-                dji.fleet,
-                path,
-                interval=interval,
-                full_relist_every=full_relist_every,
-                journal=journal,
-                concurrency=settings.concurrency,
-                observer=observer,
-            )
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.add_signal_handler(sig, rec.stop.set)
-            with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
-                loop.add_signal_handler(signal.SIGHUP, rec.request_reload)
-            try:
-                stats = await rec.run(once=once)
-            finally:
-                if runner is not None:
-                    await runner.cleanup()
+        observer = metrics_type() if metrics_type is not None else None
+        try:
+            async with settings.client(hooks=observer.hooks if observer else None) as dji:
+                stats = await run_service(dji, opts, observer, say)
+        except (aiodji.DJIError, click.UsageError):
+            raise  # known: one line and its exit code (run_async)
+        except Exception as exc:  # the controller's error boundary: a bug of ours
+            line = report_internal_error(exc, entry="controller")
+            stderr.print(escape(line), highlight=False, soft_wrap=True)
+            return int(ExitCode.INTERNAL)
         last = stats.last
-        return 0 if last is not None and last.ok else EXIT_FAILED
+        if once:
+            return 0 if last is not None and last.ok else EXIT_FAILED
+        return 0 if last is None or last.ok else EXIT_FAILED
 
     run_async(main)
+
+
+def say(text: str) -> None:
+    stdout.print(escape(text), highlight=False, soft_wrap=True)
+
+
+def _leader_url(url: str | None, once: bool) -> str | None:
+    if url is None:
+        return None
+    if once:
+        raise click.BadParameter("one cycle (--once) elects no leader", param_hint="--leader-elect")
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise click.BadParameter(
+            "want redis://host:port/db, rediss:// or unix://", param_hint="--leader-elect"
+        )
+    try:
+        import redis.asyncio  # noqa: F401 - only to say which extra is missing, early
+    except ImportError:
+        _missing(MISSING_EXTRA)
+    return url
+
+
+def _timing(lease: float, renew: float, retry: float) -> LeaseTiming:
+    try:
+        return LeaseTiming(lease=lease, renew_deadline=renew, retry=retry)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _metrics_type() -> type[Any]:
+    try:
+        from aiodji.controller.metrics import Metrics
+    except ImportError:
+        _missing(METRICS_EXTRA)
+    return Metrics
 
 
 @click.command("diff")
