@@ -6,7 +6,6 @@ import asyncio
 import signal
 import socket
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -17,6 +16,7 @@ from test_cli import CLI, aiodji, env_for
 
 from aiodji.fleet import read_journal
 from aiodji.sim import Simulator
+from tests._controller import Running, get, until
 
 pytestmark = pytest.mark.anyio
 
@@ -107,65 +107,18 @@ async def test_sigterm_stops_a_running_controller_with_metrics(
 
 async def start_controller(
     sim: Simulator, tmp_path: Path, *args: str, env: dict[str, str] | None = None
-) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        *CLI,
-        "--base-url",
-        sim.url,
-        "controller",
-        "run",
-        *args,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env or env_for(sim, tmp_path),
-    )
-
-
-async def stop(proc: asyncio.subprocess.Process) -> tuple[int, str]:
-    """SIGTERM, then the exit code and stderr (killed if it does not stop in 10 s)."""
-    if proc.returncode is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        _, err = await asyncio.wait_for(proc.communicate(), 10)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode is not None
-    return proc.returncode, err.decode()
-
-
-async def until(check: Callable[[], Awaitable[bool]], seconds: float = 15.0) -> bool:
-    for _ in range(int(seconds / 0.05)):
-        if await check():
-            return True
-        await asyncio.sleep(0.05)
-    return False
-
-
-async def get(url: str) -> tuple[int, str]:
-    try:
-        async with aiohttp.ClientSession() as s, s.get(url) as resp:
-            return resp.status, await resp.text()
-    except aiohttp.ClientError:
-        return 0, ""
-
-
-async def metrics_url(proc: asyncio.subprocess.Process) -> str:
-    assert proc.stdout is not None
-    line = (await asyncio.wait_for(proc.stdout.readline(), 10)).decode()
-    return line.split("metrics on ", 1)[1].strip().removesuffix("/metrics")
+) -> Running:
+    argv = (*CLI, "--base-url", sim.url, "controller", "run", *args)
+    return await Running.start(*argv, env=env or env_for(sim, tmp_path))
 
 
 async def test_debug_logging_prints_each_line_once(sim: Simulator, tmp_path: Path) -> None:
     env = env_for(sim, tmp_path) | {"AIODJI_LOG": "debug"}
-    proc = await start_controller(
+    ctl = await start_controller(
         sim, tmp_path, "-f", str(desired_file(tmp_path)), "--once", env=env
     )
-    _, err = await asyncio.wait_for(proc.communicate(), 30)
-    lines = [line.split(" ", 2)[-1] for line in err.decode().splitlines() if "cycle 1 ok" in line]
-    assert proc.returncode == 0 and len(lines) == 1, err.decode()
+    code, err = await ctl.wait()
+    assert code == 0 and ctl.count("cycle 1 ok") == 1, err
 
 
 def no_prometheus(tmp_path: Path) -> str:
@@ -180,12 +133,11 @@ async def test_metrics_without_the_extra_say_which_to_install(
     sim: Simulator, tmp_path: Path
 ) -> None:
     env = env_for(sim, tmp_path) | {"PYTHONPATH": no_prometheus(tmp_path)}
-    proc = await start_controller(
+    ctl = await start_controller(
         sim, tmp_path, "-f", str(desired_file(tmp_path)), "--metrics-port", "0", env=env
     )
-    _, err = await asyncio.wait_for(proc.communicate(), 30)
-    text = err.decode()
-    assert proc.returncode == 2, text
+    code, text = await ctl.wait()
+    assert code == 2, text
     assert "pip install 'aiodji[controller]'" in text and "Traceback" not in text
     assert len(text.strip().splitlines()) == 1
 
@@ -234,10 +186,9 @@ async def test_an_unexpected_exception_outside_the_loop_is_one_line_and_exit_70(
         "s.run_service = boom\n"
     )
     env = env_for(sim, tmp_path) | {"PYTHONPATH": str(hook)}
-    proc = await start_controller(sim, tmp_path, "-f", str(desired_file(tmp_path)), env=env)
-    _, err = await asyncio.wait_for(proc.communicate(), 30)
-    text = err.decode()
-    assert proc.returncode == 70, text
+    ctl = await start_controller(sim, tmp_path, "-f", str(desired_file(tmp_path)), env=env)
+    code, text = await ctl.wait()
+    assert code == 70, text
     assert text.startswith("internal error: RuntimeError: boom") and "Traceback" not in text
     assert "STREAMKEY2" not in text and len(text.strip().splitlines()) == 1
     assert "STREAMKEY2" not in crash_file_text(text)
@@ -248,18 +199,18 @@ async def test_a_utf16_file_at_start_keeps_it_running_not_ready_until_fixed(
 ) -> None:
     path = tmp_path / "desired.toml"
     path.write_bytes(DESIRED.encode("utf-16"))
-    proc = await start_controller(
+    ctl = await start_controller(
         sim, tmp_path, "-f", str(path), "--interval", "0.05", "--metrics-port", "0"
     )
     try:
-        base = await metrics_url(proc)
+        base = await ctl.metrics_base()
         assert await until(lambda: readyz_is(base, 503, "no valid desired file"))
-        assert proc.returncode is None  # up, not crash-looping
+        assert ctl.running  # up, not crash-looping
         path.write_text(DESIRED)
         assert await until(lambda: readyz_is(base, 200, "ready"))
         assert not any(c.auto_push_stream for c in sim.state.converters.values())
     finally:
-        code, err = await stop(proc)
+        code, err = await ctl.stop()
     assert code == 0 and err.count("rejected") == 1 and "Traceback" not in err
 
 

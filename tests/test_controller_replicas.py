@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from test_cli import CLI, env_for
-from test_cli_controller import get, metrics_url, stop, until
 
 from aiodji.sim import Simulator
+from tests._controller import Running, get, until
 from tests._redis import RedisServer, redis_server
 
 pytestmark = [
@@ -51,27 +49,10 @@ def desired_text(sim: Simulator) -> tuple[str, list[str]]:
     return "\n".join(parts), names
 
 
-async def replica(sim: Simulator, tmp_path: Path, path: Path, redis_url: str, name: str) -> Any:
-    return await asyncio.create_subprocess_exec(
-        *CLI,
-        "--base-url",
-        sim.url,
-        "controller",
-        "run",
-        "-f",
-        str(path),
-        "--interval",
-        str(INTERVAL),
-        "--metrics-port",
-        "0",
-        "--leader-elect",
-        redis_url,
-        *TIMING,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env_for(sim, tmp_path / name),
-    )
+async def replica(sim: Simulator, tmp_path: Path, path: Path, redis_url: str, name: str) -> Running:
+    argv = (*CLI, "--base-url", sim.url, "controller", "run", "-f", str(path))
+    options = ("--interval", str(INTERVAL), "--metrics-port", "0", "--leader-elect", redis_url)
+    return await Running.start(*argv, *options, *TIMING, env=env_for(sim, tmp_path / name))
 
 
 async def roles(bases: dict[str, str]) -> dict[str, str]:
@@ -97,11 +78,9 @@ async def test_two_replicas_one_leader_no_duplicate_create_and_failover_after_si
     text, names = desired_text(sim)
     path = tmp_path / "desired.toml"
     path.write_text(text)
-    procs = {
-        name: await replica(sim, tmp_path, path, redis_server.url, name) for name in ("a", "b")
-    }
+    ctls = {name: await replica(sim, tmp_path, path, redis_server.url, name) for name in ("a", "b")}
     try:
-        bases = {name: await metrics_url(proc) for name, proc in procs.items()}
+        bases = {name: await ctl.metrics_base() for name, ctl in ctls.items()}
 
         async def one_leader_and_converged() -> bool:
             found = await roles(bases)
@@ -117,9 +96,9 @@ async def test_two_replicas_one_leader_no_duplicate_create_and_failover_after_si
         assert found[standby] == "standby"
         old_token = token_of(found[leader])
 
-        procs[leader].send_signal(signal.SIGKILL)
+        ctls[leader].kill()
         killed = time.monotonic()
-        await procs[leader].wait()
+        await ctls[leader].proc.wait()
         gone = sim.state.converter_by_name(names[0])
         assert gone is not None
         sim.state.destroy_converter(gone.converter_id)  # drift only the new leader can repair
@@ -136,7 +115,7 @@ async def test_two_replicas_one_leader_no_duplicate_create_and_failover_after_si
         assert all(sim.state.create_counts[n] == 1 for n in names[1:])
         print(f"failover after SIGKILL: {failover:.2f} s (bound {2 * INTERVAL + LEASE:.2f} s)")
     finally:
-        codes = {name: await stop(proc) for name, proc in procs.items()}
+        codes = {name: await ctl.stop() for name, ctl in ctls.items()}
     code, err = codes[standby]
     assert code == 0 and "Traceback" not in err
     assert sim.token not in err
