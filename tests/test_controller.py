@@ -272,3 +272,29 @@ async def test_a_create_refused_as_a_duplicate_name_is_reported_refused_not_appl
     again = await rec.cycle()  # a full relist sees the other's converter: no create again
     assert again.ok and again.drift == 1 and in_sync(sim)  # only its enable
     assert sim.state.create_counts["ctl-new"] == 1  # the one refused POST
+
+
+def test_the_controller_uses_only_the_fleets_public_face() -> None:
+    """No ``self.fleet._x`` / ``fleet._client`` in aiodji/controller: the fleet is the layer
+    below, used through its public methods."""
+    import ast
+
+    import aiodji.controller as package
+
+    private: list[str] = []
+    for source in Path(package.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if not (isinstance(node, ast.Attribute) and node.attr.startswith("_")):
+                continue
+            owner = node.value
+            name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+            if name == "fleet":
+                private.append(f"{source.name}: fleet.{node.attr}")
+    assert private == []
+
+
+async def test_fleet_device_states_is_every_device_online_or_not(
+    sim: Simulator, dji: aiodji.Client
+) -> None:
+    states = await dji.fleet.device_states()
+    assert states == {sn: d.device_online_status for sn, d in sim.state.devices.items()}

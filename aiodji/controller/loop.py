@@ -231,7 +231,7 @@ class Reconciler:
 
     async def _refresh(self, desired: Desired) -> bool:
         """Bring the snapshot up to date; True when it was a full relist."""
-        devices = await self._device_states()
+        devices = await self.fleet.device_states()
         relist = plan_relist(
             has_snapshot=self._projects is not None,
             last_cycle_failed=self._last_failed,
@@ -246,7 +246,7 @@ class Reconciler:
         if relist.full:
             projects = await self.fleet.projects()
             wanted = projects_to_list(desired, projects)
-            self._converters = await self.fleet._list_converters(wanted)
+            self._converters = await self.fleet.list_converters(wanted)
             self._projects = projects
             self._since_full = 0
         else:
@@ -254,21 +254,13 @@ class Reconciler:
             known = {p.uuid: p for p in self._projects}
             again = [known[u] for u in relist.projects if u in known]
             if again:
-                self._converters.update(await self.fleet._list_converters(again))
+                self._converters.update(await self.fleet.list_converters(again))
             self._since_full += 1
         self._devices = devices
         self._dirty.clear()
         self._desired_changed = False
         self._last_failed = False
         return relist.full
-
-    async def _device_states(self) -> dict[str, bool]:
-        """The organization device list (one call): sn → online, for cheap drift detection."""
-        states: dict[str, bool] = {}
-        async for pair in self.fleet._client.devices.iter():
-            for device in pair.devices():
-                states[device.sn] = device.online
-        return states
 
     def _projects_of_sn(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}

@@ -89,13 +89,14 @@ class Fleet:
         """Converters across projects, filtered (see :class:`Selection`); each carries its
         ``project_uuid``, so the list can go straight to ``dji.bulk``."""
         selection = Selection.build(projects, devices, cameras, names)
-        listed = await self._list_converters(await self.projects(selection))
+        listed = await self.list_converters(await self.projects(selection))
         return [c for convs in listed.values() for c in convs if selection.matches(c)]
 
-    async def _list_converters(
+    async def list_converters(
         self, projects: Iterable[Project], unavailable: dict[str, str] | None = None
     ) -> dict[str, list[Converter]]:
-        """Every converter of each project, projects fetched concurrently; the first error
+        """Every converter of each project (project uuid → its converters), projects fetched
+        concurrently; the first error
         (e.g. 213050: stream forwarding not enabled on this deployment) is raised — except a
         :class:`NotAvailableError` when ``unavailable`` is given: it is recorded per project."""
         ordered = list(projects)
@@ -120,6 +121,15 @@ class Fleet:
                 listed[result.item.uuid] = result.value
         return listed
 
+    async def device_states(self) -> dict[str, bool]:
+        """The organization's devices (one listing): sn → online. A device that goes offline
+        or comes back may change its converters' state (the controller relists their projects)."""
+        states: dict[str, bool] = {}
+        async for pair in self._client.devices.iter():
+            for device in pair.devices():
+                states[device.sn] = device.online
+        return states
+
     # -- planning --------------------------------------------------------------------------
     async def plan(self, desired: Desired, *, converter_limit: int | None = None) -> Plan:
         """The changes that bring the server to ``desired`` — and only those.
@@ -132,7 +142,7 @@ class Fleet:
         limit = _first(converter_limit, desired.converter_limit, self.converter_limit)
         everything = [p async for p in self._client.projects.iter()]
         unavailable: dict[str, str] = {}
-        listed = await self._list_converters(projects_to_list(desired, everything), unavailable)
+        listed = await self.list_converters(projects_to_list(desired, everything), unavailable)
         plan = make_plan(desired, everything, listed, limit)
         return attrs.evolve(plan, unavailable=unavailable) if unavailable else plan
 
