@@ -217,3 +217,26 @@ async def test_a_utf16_file_at_start_keeps_it_running_not_ready_until_fixed(
 async def readyz_is(base: str, status: int, text: str) -> bool:
     got, body = await get(base + "/readyz")
     return got == status and text in body
+
+
+async def test_leader_elect_usage_errors_and_the_missing_extra(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    path = str(desired_file(tmp_path))
+    run = ("controller", "run", "-f", path)
+    for args, text in (
+        (("--leader-elect", "http://127.0.0.1:1/0"), "want redis://"),
+        (("--leader-elect", "redis://127.0.0.1:1/0", "--once"), "--once"),
+        (("--leader-elect", "redis://127.0.0.1:1/0", "--renew-deadline", "20"), "renew deadline"),
+    ):
+        code, _, err = await aiodji(sim, tmp_path, *run, *args)
+        assert code == 2 and text in err and "Traceback" not in err, err
+    shim = tmp_path / "shim" / "redis"
+    shim.mkdir(parents=True)
+    (shim / "__init__.py").write_text("raise ImportError('No module named redis')\n")
+    env = env_for(sim, tmp_path) | {"PYTHONPATH": str(shim.parent)}
+    ctl = await start_controller(
+        sim, tmp_path, "-f", path, "--leader-elect", "redis://h/0", env=env
+    )
+    code, err = await ctl.wait()
+    assert code == 2 and "pip install 'aiodji[scale]'" in err and "Traceback" not in err, err
