@@ -185,7 +185,7 @@ async def test_a_replica_that_fails_the_fencing_check_writes_nothing(
     rec = Reconciler(dji.fleet, path, leader=gate)
     report = await rec.cycle()
     assert gate.confirmed == 1 and not report.ok and report.applied == 0
-    assert report.error == "not the leader: nothing written"
+    assert report.error == "lead not confirmed: nothing written"
     assert {cid: c.auto_push_stream for cid, c in sim.state.converters.items()} == before
 
 

@@ -5,10 +5,20 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-__all__ = ["JsonFormatter", "setup_logging"]
+from aiodji.redact import redact_text
+
+if TYPE_CHECKING:
+    from aiodji.bulk import ItemResult
+    from aiodji.fleet.plan import Change
+
+__all__ = ["JsonFormatter", "log_item", "log_unexpected", "setup_logging"]
+
+log = logging.getLogger("aiodji.controller")
 
 _FIELDS = ("cycle", "project", "converter", "action", "result", "error", "drift", "applied")
 
@@ -44,3 +54,37 @@ def setup_logging(fmt: str = "text", level: int = logging.INFO) -> logging.Handl
     logger.addHandler(handler)
     logger.setLevel(min(level, logger.level or level))
     return handler
+
+
+def log_item(number: int, change: Change, result: ItemResult[Change, Any], outcome: str) -> None:
+    where = change.project_name or change.project_uuid
+    what = change.converter_name or change.converter_id
+    shown = "refused: a converter of that name exists already" if outcome == "refused" else None
+    log.info(
+        "cycle %d: %s %s/%s: %s",
+        number,
+        change.kind,
+        where,
+        what,
+        shown or result.state.value,
+        extra={
+            "cycle": number,
+            "project": where,
+            "converter": what,
+            "action": str(change.kind),
+            "result": "refused" if outcome == "refused" else result.state.value,
+            **({"error": f"{type(result.error).__name__}"} if result.error else {}),
+        },
+    )
+
+
+def log_unexpected(number: int, exc: BaseException) -> None:
+    """A bug met in one pass: one redacted line, the redacted traceback at debug level."""
+    log.error(
+        "cycle %d: unexpected %s: %s (the loop goes on; the next cycle relists everything)",
+        number,
+        type(exc).__name__,
+        redact_text(str(exc)).replace("\n", " ")[:500],
+        extra={"cycle": number, "action": "cycle", "result": "failed", "error": type(exc).__name__},
+    )
+    log.debug("%s", redact_text("".join(traceback.format_exception(exc))))

@@ -14,7 +14,6 @@ import logging
 import os
 import random
 import time
-import traceback
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -35,6 +34,7 @@ from .decide import (
     plan_relist,
     projects_with_device_changes,
 )
+from .logs import log_item, log_unexpected
 from .source import DesiredSource
 
 if TYPE_CHECKING:
@@ -45,40 +45,6 @@ __all__ = ["CycleObserver", "CycleReport", "LeaderGate", "ReconcileStats", "Reco
 log = logging.getLogger("aiodji.controller")
 
 STANDBY_POLL = 0.5  # seconds between a standby's looks at the lead (a local check, no I/O)
-
-
-def log_item(number: int, change: Change, result: ItemResult[Change, Any], outcome: str) -> None:
-    where = change.project_name or change.project_uuid
-    what = change.converter_name or change.converter_id
-    shown = "refused: a converter of that name exists already" if outcome == "refused" else None
-    log.info(
-        "cycle %d: %s %s/%s: %s",
-        number,
-        change.kind,
-        where,
-        what,
-        shown or result.state.value,
-        extra={
-            "cycle": number,
-            "project": where,
-            "converter": what,
-            "action": str(change.kind),
-            "result": "refused" if outcome == "refused" else result.state.value,
-            **({"error": f"{type(result.error).__name__}"} if result.error else {}),
-        },
-    )
-
-
-def log_unexpected(number: int, exc: BaseException) -> None:
-    """A bug met in one pass: one redacted line, the redacted traceback at debug level."""
-    log.error(
-        "cycle %d: unexpected %s: %s (the loop goes on; the next cycle relists everything)",
-        number,
-        type(exc).__name__,
-        redact_text(str(exc)).replace("\n", " ")[:500],
-        extra={"cycle": number, "action": "cycle", "result": "failed", "error": type(exc).__name__},
-    )
-    log.debug("%s", redact_text("".join(traceback.format_exception(exc))))
 
 
 @attrs.frozen
@@ -284,7 +250,7 @@ class Reconciler:
             )
         counts: Counter[str] = Counter()
         if ready and not await self._may_write(number, len(ready)):
-            error: str | None = "not the leader: nothing written"
+            error: str | None = "lead not confirmed: nothing written"
             self._last_failed = True
         else:
             if ready:
@@ -311,7 +277,7 @@ class Reconciler:
         if self.leader is None or await self.leader.confirm():
             return True
         log.warning(
-            "cycle %d: not the leader any more: %d changes not written",
+            "cycle %d: the lead is not confirmed (fencing check): %d changes not written",
             number,
             count,
             extra={"cycle": number, "action": "leader", "result": "not-leader"},
