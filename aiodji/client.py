@@ -268,9 +268,12 @@ class Client:
     @functools.cached_property
     def fleet(self) -> Fleet:
         """Converter state across projects: discover, plan, apply, resume (``aiodji.fleet``)."""
-        from aiodji.fleet import Fleet  # fleet builds on resources and bulk: loaded on first use
+        # fleet builds on resources and bulk: loaded on first use; the reconcile loop is the
+        # controller's (the layer above the fleet), handed in so the fleet never imports it
+        from aiodji.controller.loop import reconcile
+        from aiodji.fleet import Fleet
 
-        return Fleet(self)
+        return Fleet(self, reconcile_loop=reconcile)
 
     # -- calls -----------------------------------------------------------------------------
     async def request(

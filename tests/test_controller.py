@@ -298,3 +298,41 @@ async def test_fleet_device_states_is_every_device_online_or_not(
 ) -> None:
     states = await dji.fleet.device_states()
     assert states == {sn: d.device_online_status for sn, d in sim.state.devices.items()}
+
+
+def test_the_fleet_never_imports_the_controller_at_run_time() -> None:
+    """The controller is the layer above: only type-checking imports of it in aiodji/fleet."""
+    import ast
+
+    import aiodji.fleet as package
+
+    found: list[str] = []
+    for source in Path(package.__file__).parent.glob("*.py"):
+        tree = ast.parse(source.read_text())
+        typing_only = {
+            id(node)
+            for block in ast.walk(tree)
+            if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+            for node in ast.walk(block)
+        }
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and id(node) not in typing_only
+                and (node.module or "").startswith("aiodji.controller")
+            ):
+                found.append(f"{source.name}:{node.lineno}")
+    assert found == []
+
+
+async def test_a_fleet_built_by_hand_reconciles_through_the_controller(
+    sim: Simulator, dji: aiodji.Client, desired_file: Path
+) -> None:
+    from aiodji.controller import reconcile
+    from aiodji.fleet import Fleet
+
+    by_hand = Fleet(dji)
+    with pytest.raises(aiodji.InvalidArgumentError, match=r"aiodji\.controller\.reconcile"):
+        await by_hand.reconcile(desired_file, once=True)
+    stats = await reconcile(by_hand, desired_file, once=True)
+    assert stats.cycles == 1 and stats.last is not None and stats.last.ok and in_sync(sim)

@@ -5,7 +5,7 @@ prometheus-client; the loop does not)."""
 from __future__ import annotations
 
 from .decide import ItemBackoff, RelistPlan, backoff_delay, jittered, plan_relist
-from .loop import CycleObserver, CycleReport, Reconciler, ReconcileStats
+from .loop import CycleObserver, CycleReport, Reconciler, ReconcileStats, reconcile
 
 __all__ = [
     "CycleObserver",
@@ -17,4 +17,5 @@ __all__ = [
     "backoff_delay",
     "jittered",
     "plan_relist",
+    "reconcile",
 ]

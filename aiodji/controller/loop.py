@@ -40,7 +40,14 @@ from .source import DesiredSource
 if TYPE_CHECKING:
     from aiodji.fleet import Fleet
 
-__all__ = ["CycleObserver", "CycleReport", "LeaderGate", "ReconcileStats", "Reconciler"]
+__all__ = [
+    "CycleObserver",
+    "CycleReport",
+    "LeaderGate",
+    "ReconcileStats",
+    "Reconciler",
+    "reconcile",
+]
 
 log = logging.getLogger("aiodji.controller")
 
@@ -387,3 +394,33 @@ class Reconciler:
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stop.wait(), seconds)
+
+
+async def reconcile(
+    fleet: Fleet,
+    desired: Desired | str | os.PathLike[str],
+    *,
+    interval: float = 30.0,
+    once: bool = False,
+    stop: asyncio.Event | None = None,
+    journal: str | os.PathLike[str] | None = None,
+    full_relist_every: int = 10,
+    jitter: float = 0.1,
+    concurrency: int = 32,
+    observer: CycleObserver | None = None,
+) -> ReconcileStats:
+    """``dji.fleet.reconcile(...)``: run a :class:`Reconciler` until ``stop`` is set (or one
+    cycle with ``once``)."""
+    reconciler = Reconciler(
+        fleet,
+        desired,
+        interval=interval,
+        jitter=jitter,
+        full_relist_every=full_relist_every,
+        journal=journal,
+        concurrency=concurrency,
+        observer=observer,
+    )
+    if stop is not None:
+        reconciler.stop = stop
+    return await reconciler.run(once=once)

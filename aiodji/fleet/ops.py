@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -18,6 +18,7 @@ from aiodji.errors import (
     APIConnectionError,
     DJIError,
     InternalServerError,
+    InvalidArgumentError,
     NotAvailableError,
     NotFoundError,
 )
@@ -63,9 +64,18 @@ def _gone(exc: BaseException) -> bool:
 class Fleet:
     """Converter state across the projects of an organization (``dji.fleet``)."""
 
-    def __init__(self, client: Client, *, converter_limit: int | None = None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        converter_limit: int | None = None,
+        reconcile_loop: Callable[..., Awaitable[ReconcileStats]] | None = None,
+    ) -> None:
         self._client = client
         self.converter_limit = converter_limit
+        # the reconcile loop is the controller's, the layer above: the Client, which builds
+        # the fleet, hands it in, so the fleet never imports the controller
+        self._reconcile_loop = reconcile_loop
         # project uuid → its converter listing, for the re-checks of one resumed apply
         self._snapshots: dict[str, asyncio.Future[Sequence[Converter]]] = {}
 
@@ -349,23 +359,24 @@ class Fleet:
         """Keep the converters in ``desired`` (a :class:`Desired`, or a TOML file re-read when
         it changes) until ``stop`` is set: every ``interval`` seconds (plus up to ``jitter``),
         list what may have drifted, plan, apply with the journal. ``once``: one cycle.
-        See :class:`aiodji.controller.Reconciler`; ``observer`` gets each cycle and item
-        (``aiodji.controller.Metrics`` is one)."""
-        from aiodji.controller.loop import Reconciler
-
-        reconciler = Reconciler(
+        See :func:`aiodji.controller.reconcile` (the same call); ``observer`` gets each cycle
+        and item (``aiodji.controller.Metrics`` is one)."""
+        if self._reconcile_loop is None:  # a Fleet built by hand, not by the Client
+            raise InvalidArgumentError(
+                "this Fleet has no reconcile loop: use aiodji.controller.reconcile(fleet, ...)"
+            )
+        return await self._reconcile_loop(
             self,
             desired,
             interval=interval,
-            jitter=jitter,
-            full_relist_every=full_relist_every,
+            once=once,
+            stop=stop,
             journal=journal,
+            full_relist_every=full_relist_every,
+            jitter=jitter,
             concurrency=concurrency,
             observer=observer,
         )
-        if stop is not None:
-            reconciler.stop = stop
-        return await reconciler.run(once=once)
 
     # -- the one-liner ---------------------------------------------------------------------
     async def set_converters_enabled(
