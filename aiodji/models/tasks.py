@@ -185,7 +185,7 @@ class FlightTask:
     interval: int | None = None
     days_of_month: list[int] = field(factory=list)
     days_of_week: list[int] = field(factory=list)
-    week_of_month: list[int] = field(factory=list)
+    week_of_month: int | None = None  # one integer (doc-client); a list sent is kept as sent
 
     @property
     def task_folder_id(self) -> int | str | None:
