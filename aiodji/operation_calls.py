@@ -170,7 +170,10 @@ def _coerce(name: str, schema: Mapping[str, Any], value: Any) -> Any:
             if value[:1] in ("{", "["):
                 return orjson.loads(value)
             if kind == "array":
-                return [v for v in value.split(",") if v]
+                items = schema.get("items", {})
+                return [_coerce(name, items, v) for v in value.split(",") if v]
+            if {"type": "integer"} in schema.get("anyOf", ()) and value.lstrip("-").isdigit():
+                return int(value)  # unix seconds where a time may also be RFC 3339 text
     except (ValueError, orjson.JSONDecodeError):
         raise InvalidArgumentError(f"{name}: {value!r} is not a valid {kind}") from None
     return value

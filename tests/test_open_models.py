@@ -14,7 +14,7 @@ from aiodji.models import (
     UploadedFile,
 )
 from aiodji.sim import Simulator
-from tests._servers import LocalServers, envelope
+from _servers import LocalServers, envelope
 
 pytestmark = pytest.mark.anyio
 

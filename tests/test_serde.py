@@ -13,7 +13,7 @@ import aiodji
 from aiodji import serde
 from aiodji.models import Converter, ConverterState
 from aiodji.serde import structure
-from tests._servers import LocalServers, envelope
+from _servers import LocalServers, envelope
 
 
 @attrs.frozen
