@@ -4,6 +4,7 @@ stop / delete, with the documented file-count limits (API.md §13.1)."""
 from __future__ import annotations
 
 import pytest
+from _servers import LocalServers, envelope
 from aiohttp import web
 
 import aiodji
@@ -14,7 +15,6 @@ from aiodji.models import (
     UploadedFile,
 )
 from aiodji.sim import Simulator
-from _servers import LocalServers, envelope
 
 pytestmark = pytest.mark.anyio
 

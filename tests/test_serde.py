@@ -7,13 +7,13 @@ import logging
 import attrs
 import cattrs
 import pytest
+from _servers import LocalServers, envelope
 from aiohttp import web
 
 import aiodji
 from aiodji import serde
 from aiodji.models import Converter, ConverterState
 from aiodji.serde import structure
-from _servers import LocalServers, envelope
 
 
 @attrs.frozen

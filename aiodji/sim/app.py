@@ -1,6 +1,7 @@
 """The aiohttp application of the simulator: the middlewares around the route modules.
 
-Middlewares, outermost first: request stats → faults → rate limit → auth/headers. The
+Middlewares, outermost first: the simulator's own ``GET /_sim/stats`` → request stats →
+unserved areas (HTTP 404, empty body) → faults → rate limit → auth/headers. The
 envelope kit the routes and middlewares share lives in :mod:`aiodji.sim.envelope`.
 """
 
@@ -34,7 +35,7 @@ from .routes import register_all
 if TYPE_CHECKING:
     from .server import Simulator
 
-__all__ = ["ABORTED_KEY", "make_app", "retry_after_header"]
+__all__ = ["ABORTED_KEY", "SIM_STATS_PATH", "make_app", "retry_after_header"]
 
 ABORTED_KEY: Final = web.ResponseKey("aiodji_sim_aborted", bool)
 
@@ -71,9 +72,20 @@ def _abort(request: web.Request) -> web.Response:
     return resp
 
 
+SIM_STATS_PATH: Final = "/_sim/stats"
+
+
 def make_app(sim: Simulator) -> web.Application:
     stats = sim.stats
     limiter = sim.limiter
+
+    @web.middleware
+    async def sim_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
+        # the simulator's own introspection: outside the API, so never counted, limited,
+        # faulted or authenticated
+        if request.path == SIM_STATS_PATH and request.method == "GET":
+            return web.json_response(stats.to_wire())
+        return await handler(request)
 
     @web.middleware
     async def stats_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -178,7 +190,19 @@ def make_app(sim: Simulator) -> web.Application:
 
     def error(code: int, message: str) -> web.Response:
         status = _HTTP_FOR_CODE.get(code, 200) if sim.http_errors else 200
+        if code == CODE_TOKEN and sim.auth_style == "http":
+            status = 401  # what a public gateway answers a bad or wrong-region key
         return fail(code, message, status)
+
+    area_of: dict[object, str] = {}
+
+    @web.middleware
+    async def unserved_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
+        # a deployment without an area (stream forwarding on a public gateway) answers its
+        # documented paths with HTTP 404 and an EMPTY body, before anything else
+        if sim.unserved and area_of.get(request.match_info.route.resource) in sim.unserved:
+            return web.Response(status=404, body=b"")
+        return await handler(request)
 
     @web.middleware
     async def auth_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -213,6 +237,8 @@ def make_app(sim: Simulator) -> web.Application:
                 return fail(exc.code, exc.message, exc.status)
             return error(exc.code, exc.message)
 
-    app = web.Application(middlewares=[stats_mw, faults_mw, ratelimit_mw, auth_mw])
-    register_all(app, sim)
+    app = web.Application(
+        middlewares=[sim_mw, stats_mw, unserved_mw, faults_mw, ratelimit_mw, auth_mw]
+    )
+    area_of.update(register_all(app, sim))
     return app
