@@ -169,12 +169,17 @@ def register(app: web.Application, sim: Simulator) -> None:
         check_not_taken(dev.sn, payloads)
         for index in payloads:
             ops.controls[(dev.sn, index)] = OPENAPI_HOLDER
+        dock = next(
+            (p.gateway.sn for p in sim.state.device_pairs(dev.project_uuid) if p.drone is dev), ""
+        )
+        # gateway and user are objects in the reference another client was built from; their
+        # keys are not documented (these are the simulator's)
         held = [
-            {"type": "payload", "gateway": "", "user": OPENAPI_HOLDER,
+            {"type": "payload", "gateway": {"sn": dock}, "user": {"user_id": OPENAPI_HOLDER},
              "payload_index": index}
             for index in payloads
         ]  # fmt: skip
-        return ok({"drone_sn": dev.sn, "controls": held})  # §13 reply shape
+        return ok({"drone_sn": dev.sn, "controls": held})
 
     @project_scoped
     async def release_control(request: web.Request) -> web.StreamResponse:
