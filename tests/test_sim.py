@@ -695,3 +695,27 @@ async def test_disputed_request_names_are_both_accepted_and_counted(
         "control.sn": 1,
     }
     assert stats["total"] == sim.stats.total == 5  # the stats call itself is not counted
+
+
+async def test_the_documented_quota_of_20_converters_per_organization_is_the_default(
+    session: aiohttp.ClientSession,
+) -> None:
+    # "up to 20" converters, read per organization: no knob given anywhere, the 21st is refused
+    # whichever project it is made in (a changed default fails here, not silently in a demo)
+    from aiodji.sim.__main__ import build_parser
+
+    assert build_parser().parse_args([]).converter_limit == 20
+    async with Simulator(projects=2, docks_per_project=1, converters_per_project=0) as sim:
+        p1, p2 = list(sim.state.projects)
+        made = 0
+        while made < 20:
+            project = p1 if made % 2 else p2
+            body = new_converter(sim, project, f"quota-{made}", made)
+            _, reply = await call(session, sim, "POST", CONV, project=project, json=body)
+            assert reply["code"] == 0, reply
+            made += 1
+        for project in (p1, p2):
+            body = new_converter(sim, project, f"over-{project[:4]}", 100)
+            _, reply = await call(session, sim, "POST", CONV, project=project, json=body)
+            assert reply["code"] == 233317
+    assert len(sim.state.converters) == 20

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any, Required, TypedDict, TypeVar, Unpack
 
 from aiodji._args import check_paging, enum_arg, path_param, require_text
 from aiodji.errors import InvalidArgumentError
@@ -25,16 +24,29 @@ from aiodji.models import (
     TaskType,
     WaylinePrecisionType,
 )
-from aiodji.resources._base import Resource, parse_page
+from aiodji.resources._base import Resource, filter_params, parse_page
 from aiodji.serde import structure, unstructure
 
-__all__ = ["Tasks", "schedule_problem", "unix_seconds"]
+__all__ = ["TaskFilters", "Tasks", "schedule_problem", "unix_seconds"]
 
 E = TypeVar("E", bound=OpenStrEnum)
 
 TASK_PATH = "/openapi/v0.1/flight-task"
 DEFAULT_PAGE_SIZE = 50  # what clients send (API.md §1.5)
 MAX_PAGE_SIZE = 100
+
+
+class TaskFilters(TypedDict, total=False):
+    """The filters of ``tasks.list`` / ``list_page`` / ``iter``, written once: the dock
+    ``sn`` and the window ``begin_at``..``end_at`` (unix seconds or aware datetimes) are
+    required; ``name``, ``task_type``, ``status`` narrow it."""
+
+    sn: Required[str]
+    begin_at: Required[int | dt.datetime]
+    end_at: Required[int | dt.datetime]
+    name: str | None
+    task_type: TaskType | str | None
+    status: str | None
 
 
 def unix_seconds(name: str, value: int | float | dt.datetime | str) -> int:
@@ -292,54 +304,46 @@ class Tasks(Resource):
     async def list(
         self,
         *,
-        sn: str,
-        begin_at: int | dt.datetime,
-        end_at: int | dt.datetime,
-        name: str | None = None,
-        task_type: TaskType | str | None = None,
-        status: str | None = None,
         page: int | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         project_uuid: str | None = None,
+        **filters: Unpack[TaskFilters],
     ) -> Page[FlightTask]:
-        """Every task matching the filters (as :meth:`list_page`), all pages fetched
-        (``page_size`` per request). The same as collecting :meth:`iter`.
+        """Every task matching the filters (:class:`TaskFilters`, as :meth:`list_page`), all
+        pages fetched (``page_size`` per request). The same as collecting :meth:`iter`.
 
         ``page=`` is deprecated: it returns that one page, as :meth:`list_page` does.
         """
-        walk = self._pages(sn, begin_at, end_at, name, task_type, status, page_size, project_uuid)
-        return await self._every("tasks.list", page, walk)
+        fixed = {"page_size": page_size, "project_uuid": project_uuid, **filters}
+        return await self._list_all("tasks.list", page, self.list_page, **fixed)
 
     async def list_page(
         self,
         page: int = 1,
         *,
-        sn: str,
-        begin_at: int | dt.datetime,
-        end_at: int | dt.datetime,
-        name: str | None = None,
-        task_type: TaskType | str | None = None,
-        status: str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         project_uuid: str | None = None,
+        **filters: Unpack[TaskFilters],
     ) -> Page[FlightTask]:
         """One page of tasks. ``GET /openapi/v0.1/flight-task/list`` (§7.4).
 
-        ``sn`` the dock; ``begin_at``/``end_at`` the window (unix seconds or aware datetimes,
-        both required); optional ``name``, ``task_type`` and ``status`` filters; ``page`` from 1
-        and ``page_size`` (sent as clients do; up to 100).
+        Filters (:class:`TaskFilters`): ``sn`` the dock; ``begin_at``/``end_at`` the window
+        (unix seconds or aware datetimes, both required); optional ``name``, ``task_type`` and
+        ``status``. ``page`` from 1 and ``page_size`` (sent as clients do; up to 100).
         """
+        f = filter_params(filters, TaskFilters)
         check_paging(page, page_size, maximum=MAX_PAGE_SIZE)
-        start, end = unix_seconds("begin_at", begin_at), unix_seconds("end_at", end_at)
+        start, end = unix_seconds("begin_at", f["begin_at"]), unix_seconds("end_at", f["end_at"])
         if start > end:
             raise InvalidArgumentError("begin_at must not be after end_at")
+        task_type = f.get("task_type")
         params = {
-            "sn": require_text("sn", sn),
+            "sn": require_text("sn", f["sn"]),
             "begin_at": start,
             "end_at": end,
-            "name": name,
+            "name": f.get("name"),
             "task_type": None if task_type is None else str(task_type),
-            "status": status,
+            "status": f.get("status"),
             "page": page,
             "page_size": page_size,
         }
@@ -354,43 +358,14 @@ class Tasks(Resource):
     async def iter(
         self,
         *,
-        sn: str,
-        begin_at: int | dt.datetime,
-        end_at: int | dt.datetime,
-        name: str | None = None,
-        task_type: TaskType | str | None = None,
-        status: str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         project_uuid: str | None = None,
+        **filters: Unpack[TaskFilters],
     ) -> AsyncIterator[FlightTask]:
         """Every task matching the filters of :meth:`list_page`, fetching pages lazily."""
-        walk = self._pages(sn, begin_at, end_at, name, task_type, status, page_size, project_uuid)
-        async for task in self._iter_pages(walk):
+        fixed = {"page_size": page_size, "project_uuid": project_uuid, **filters}
+        async for task in self._iter_all(self.list_page, **fixed):
             yield task
-
-    def _pages(
-        self,
-        sn: str,
-        begin_at: int | dt.datetime,
-        end_at: int | dt.datetime,
-        name: str | None,
-        task_type: TaskType | str | None,
-        status: str | None,
-        page_size: int,
-        project_uuid: str | None,
-    ) -> Callable[[int], Awaitable[Page[FlightTask]]]:
-        """:meth:`list_page` with all but the page fixed: what ``list()`` and ``iter()`` walk."""
-        return functools.partial(
-            self.list_page,
-            sn=sn,
-            begin_at=begin_at,
-            end_at=end_at,
-            name=name,
-            task_type=task_type,
-            status=status,
-            page_size=page_size,
-            project_uuid=project_uuid,
-        )
 
     async def media(self, task_uuid: str, *, project_uuid: str | None = None) -> Page[TaskMedia]:
         """Photos and videos the task uploaded so far (up to 10,000 per task [secondary]).

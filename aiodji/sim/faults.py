@@ -69,10 +69,6 @@ class Faults:
     def __attrs_post_init__(self) -> None:
         self.rng = random.Random(self.seed)
 
-    def reseed(self, seed: int) -> None:
-        self.seed = seed
-        self.rng = random.Random(seed)
-
     def reset(self) -> None:
         """Turn every fault off (keeps the random generator)."""
         rng = self.rng
