@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from .envelope import (
     CODE_BAD_REQUEST,
@@ -75,9 +76,9 @@ def _abort(request: web.Request) -> web.Response:
 SIM_STATS_PATH: Final = "/_sim/stats"
 
 
-def make_app(sim: Simulator) -> web.Application:
+def _observing(sim: Simulator) -> tuple[Middleware, Middleware]:
+    """``GET /_sim/stats`` and the request counters."""
     stats = sim.stats
-    limiter = sim.limiter
 
     @web.middleware
     async def sim_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -106,6 +107,13 @@ def make_app(sim: Simulator) -> web.Application:
             if sent_code is not None:
                 stats.by_code[sent_code] += 1
         return resp
+
+    return sim_mw, stats_mw
+
+
+def _faulting(sim: Simulator) -> Middleware:
+    """The injected faults of ``sim.faults``."""
+    stats = sim.stats
 
     @web.middleware
     async def faults_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -161,6 +169,14 @@ def make_app(sim: Simulator) -> web.Application:
         await asyncio.sleep(faults.slow_seconds)
         return resp
 
+    return faults_mw
+
+
+def _rate_limiting(sim: Simulator) -> Middleware:
+    """The organization's and the projects' token buckets, and rate-limit noise."""
+    stats = sim.stats
+    limiter = sim.limiter
+
     @web.middleware
     async def ratelimit_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.headers.get("X-User-Token") != sim.token:
@@ -188,13 +204,17 @@ def make_app(sim: Simulator) -> web.Application:
             CODE_RATE_LIMITED, "rate limited", 429, retry_after_header(sim.retry_after, wait)
         )
 
+    return ratelimit_mw
+
+
+def _serving(sim: Simulator, area_of: dict[object, str]) -> tuple[Middleware, Middleware]:
+    """Unserved areas (HTTP 404, empty body), then authentication, headers and project scope."""
+
     def error(code: int, message: str) -> web.Response:
         status = _HTTP_FOR_CODE.get(code, 200) if sim.http_errors else 200
         if code == CODE_TOKEN and sim.auth_style == "http":
             status = 401  # what a public gateway answers a bad or wrong-region key
         return fail(code, message, status)
-
-    area_of: dict[object, str] = {}
 
     @web.middleware
     async def unserved_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -237,8 +257,22 @@ def make_app(sim: Simulator) -> web.Application:
                 return fail(exc.code, exc.message, exc.status)
             return error(exc.code, exc.message)
 
+    return unserved_mw, auth_mw
+
+
+def make_app(sim: Simulator) -> web.Application:
+    area_of: dict[object, str] = {}
+    sim_mw, stats_mw = _observing(sim)
+    unserved_mw, auth_mw = _serving(sim, area_of)
     app = web.Application(
-        middlewares=[sim_mw, stats_mw, unserved_mw, faults_mw, ratelimit_mw, auth_mw]
+        middlewares=[
+            sim_mw,
+            stats_mw,
+            unserved_mw,
+            _faulting(sim),
+            _rate_limiting(sim),
+            auth_mw,
+        ]
     )
-    area_of.update(register_all(app, sim))
+    area_of.update(register_all(app, sim))  # filled once the routes exist
     return app
