@@ -3,7 +3,10 @@ the simulator runs recurring and continuous tasks at their times, so a listed wi
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import os
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -201,3 +204,36 @@ def test_the_operation_schema_and_the_cli_arguments_carry_the_schedule_fields() 
     assert args["recurring_task_start_time_list"] == [1_800_000_000, 1_800_086_400]
     assert args["continuous_task_periods"] == [[1_800_000_000, 1_800_003_600]]
     assert args["repeat_option"] == {"repeat_type": "daily"}
+
+
+async def test_the_cli_creates_a_recurring_task_and_refuses_a_broken_one(sim: Simulator) -> None:
+    project = next(iter(sim.state.projects.values()))
+    dock = sim.state.device_pairs(project.uuid)[0].gateway.sn
+    line = sim.state.missions.project_waylines(project.uuid)[0].id
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIODJI_")}
+    env.update(AIODJI_TOKEN=sim.token, NO_COLOR="1")
+    base = [sys.executable, "-c", "from aiodji.cli import main; main()", "--base-url", sim.url]
+    base += ["tasks", "create", "--project", project.name, "--yes"]
+    for pair in (
+        "name=n",
+        f"wayline_uuid={line}",
+        f"sn={dock}",
+        "task_type=recurring",
+        f"begin_at={T0}",
+        f"recurring_task_start_time_list={T0 + HOUR},{T0 + 25 * HOUR}",
+        "rth_altitude=100",
+    ):
+        base += ["--arg", pair]
+
+    async def run(*extra: str) -> int:
+        proc = await asyncio.create_subprocess_exec(
+            *base, *extra, env=env, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        return await asyncio.wait_for(proc.wait(), timeout=60)
+
+    assert await run("--arg", f"end_at={T0 - 1}") == 2  # end before begin: a usage error
+    assert sim.state.missions.tasks == {}  # nothing sent
+    assert await run("--arg", f"end_at={T0 + 48 * HOUR}") == 0
+    runs = sorted(t.begin_at for t in sim.state.missions.tasks.values())
+    assert runs == [T0 + HOUR, T0 + 25 * HOUR]
