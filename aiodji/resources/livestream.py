@@ -61,7 +61,7 @@ class Converters(Resource):
 
         ``GET /openapi/v0.1/live-stream/converter?page=&page_size=`` (+ optional filters
         :class:`ConverterFilters` ``device_sn``, ``camera_index``, ``schema``; query names from
-        a V2 client, API.md §6.2.3).
+        a V2 client).
         """
         f = filter_params(filters, ConverterFilters)
         check_paging(page, page_size, maximum=MAX_PAGE_SIZE)
