@@ -21,6 +21,7 @@ import orjson
 
 from aiodji.errors import InvalidArgumentError
 from aiodji.operations import OPERATIONS, Operation, operation
+from aiodji.resources._base import filter_keys
 from aiodji.serde import structure, unstructure
 
 __all__ = [
@@ -64,10 +65,34 @@ def _parameters(method: Callable[..., Any]) -> list[tuple[inspect.Parameter, Any
         hints = typing.get_type_hints(method)
     except (NameError, TypeError):
         hints = {}
+    out: list[tuple[inspect.Parameter, Any]] = []
+    for p in inspect.signature(method).parameters.values():
+        if p.name in SKIPPED_PARAMETERS or p.kind is p.VAR_POSITIONAL:
+            continue
+        if p.kind is p.VAR_KEYWORD:
+            out.extend(_unpacked(hints.get(p.name)))
+        else:
+            out.append((p, hints.get(p.name, Any)))
+    return out
+
+
+def _unpacked(hint: Any) -> list[tuple[inspect.Parameter, Any]]:
+    """``**filters: Unpack[SomeTypedDict]`` as one keyword parameter per key (required keys
+    without a default), so a schema keeps a resource's filters; a bare ``**kw`` adds none."""
+    if typing.get_origin(hint) is not typing.Unpack:
+        return []
+    (spec,) = typing.get_args(hint)
+    _, required = filter_keys(spec)
     return [
-        (p, hints.get(p.name, Any))
-        for p in inspect.signature(method).parameters.values()
-        if p.name not in SKIPPED_PARAMETERS and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        (
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=inspect.Parameter.empty if name in required else None,
+            ),
+            key_hint,
+        )
+        for name, key_hint in typing.get_type_hints(spec).items()
     ]
 
 
@@ -170,7 +195,10 @@ def _coerce(name: str, schema: Mapping[str, Any], value: Any) -> Any:
             if value[:1] in ("{", "["):
                 return orjson.loads(value)
             if kind == "array":
-                return [v for v in value.split(",") if v]
+                items = schema.get("items", {})
+                return [_coerce(name, items, v) for v in value.split(",") if v]
+            if {"type": "integer"} in schema.get("anyOf", ()) and value.lstrip("-").isdigit():
+                return int(value)  # unix seconds where a time may also be RFC 3339 text
     except (ValueError, orjson.JSONDecodeError):
         raise InvalidArgumentError(f"{name}: {value!r} is not a valid {kind}") from None
     return value

@@ -1,22 +1,26 @@
 """The cattrs converters, built once: lenient for use, strict for contract tests.
 
-Lenient (DESIGN rule 4): unknown keys are ignored and unknown enum values are kept (see
-:class:`aiodji.models.OpenStrEnum`), so a new server field never crashes a user.
-Strict: extra keys are an error; used by tests to keep models and the simulator honest.
+Lenient (the default): unknown keys are ignored, unknown enum values are kept (see
+:class:`aiodji.models.OpenStrEnum`), and a field whose value does not fit its type (an integer
+where the model has a list, a word where it has an integer) is kept as sent and logged once per
+(model, field) — so a server that types a field differently never fails a call.
+Strict: extra keys and misfit values are errors; used by tests to keep models and the simulator
+honest.
 
 Field metadata understood here (see :func:`aiodji.models.wire` and :func:`aiodji.models.local`):
 ``wire`` renames a field on the wire (``device_class`` ↔ ``class``); ``local`` marks a field the
 client fills in itself (never read from or written to the wire); ``aliases`` lists other
 spellings the server may use (see :func:`aiodji.models.aka`).
 
-Two live facts (API.md §13) hold for every model: a list field sent as ``null`` reads as ``[]``,
-and a ``datetime`` field reads unix seconds (or milliseconds) as well as RFC 3339 strings, always
-as an aware datetime.
+Two live facts hold for every model: a list field sent as ``null`` reads as ``[]``, and a
+``datetime`` field reads unix seconds (or milliseconds) as well as RFC 3339 strings, always as an
+aware datetime.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, get_origin
 
@@ -28,6 +32,8 @@ from cattrs.preconf.orjson import make_converter
 __all__ = ["LENIENT", "STRICT", "SerdeError", "structure", "unstructure"]
 
 T = TypeVar("T")
+
+log = logging.getLogger("aiodji")
 
 # What a reply that does not fit its model can raise while structuring.
 SerdeError = (
@@ -88,6 +94,55 @@ def _prepare(cl: type) -> Callable[[Any], Any] | None:
     return prepare
 
 
+# (model, field) pairs already logged as kept-as-sent: one line each per process, not per reply
+_MISFITS_LOGGED: set[tuple[str, str]] = set()
+
+
+def _kept_as_sent(cl: type, name: str, value: Any, exc: BaseException) -> Any:
+    key = (cl.__qualname__, name)
+    if key not in _MISFITS_LOGGED:
+        _MISFITS_LOGGED.add(key)
+        # the types only, never the value: a misfit field may hold a secret
+        log.warning(
+            "reply field %s.%s does not fit its type (%s): kept as sent (a %s)",
+            cl.__qualname__,
+            name,
+            type(exc).__name__,
+            type(value).__name__,
+        )
+    return value
+
+
+def _salvage(conv: cattrs.Converter, cl: type, data: Any) -> Any:
+    """Build ``cl`` field by field after the fast path failed: each value that does not fit its
+    type is kept as sent. A missing required field or a non-mapping still fails."""
+    if not isinstance(data, Mapping):
+        raise TypeError(f"expected an object for {cl.__name__}, got {type(data).__name__}")
+    kwargs: dict[str, Any] = {}
+    for a in attrs.fields(cl):
+        name = _wire_name(a)
+        if a.metadata.get("local") or name not in data:
+            continue
+        value = data[name]
+        try:
+            kwargs[a.alias] = conv.structure(value, a.type)
+        except SerdeError as exc:
+            kwargs[a.alias] = _kept_as_sent(cl, a.name, value, exc)
+    return cl(**kwargs)
+
+
+def _structure_int(value: Any, _: type) -> int:
+    """An integer, or a float / digit string that is one exactly. cattrs' default is
+    ``int(value)``, which turns 2.5 into 2: a lossy reading is a misfit, not a value."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    raise ValueError(f"not an integer: {value!r}")
+
+
 def _structure_datetime(value: Any, _: type) -> dt.datetime:
     """Unix seconds (ms when it is too large for seconds), digits, or RFC 3339 → aware UTC-or-
     offset datetime. Live task times are strings, documented project times ints (§13)."""
@@ -133,14 +188,23 @@ def _make(strict: bool) -> cattrs.Converter:
             **_overrides(cl),
         )
         prepare = _prepare(cl)
-        if prepare is None:
-            return base
-        return lambda data, t: base(prepare(data), t)
+        if strict:
+            return base if prepare is None else (lambda data, t: base(prepare(data), t))
+
+        def lenient(data: Any, t: type) -> Any:
+            data = data if prepare is None else prepare(data)
+            try:
+                return base(data, t)
+            except SerdeError:  # the fast path stays free; only a misfit reply pays
+                return _salvage(conv, cl, data)
+
+        return lenient
 
     def unstructure_factory(cl: type) -> Callable[[Any], Any]:
         return make_dict_unstructure_fn(cl, conv, _cattrs_omit_if_default=False, **_overrides(cl))
 
     conv.register_structure_hook(bool, _structure_bool)
+    conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(dt.datetime, _structure_datetime)
     conv.register_structure_hook_factory(attrs.has, structure_factory)
     conv.register_unstructure_hook_factory(attrs.has, unstructure_factory)

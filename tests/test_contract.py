@@ -234,13 +234,26 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(scope="module")
-async def ctx() -> AsyncIterator[Ctx]:
+# Both kinds of reply that coexist in the real world, each a full run of the rows: V2 names and
+# flat device state, V1 names (converter camera_index/schema_option) and wrapped device state.
+REPLY_KINDS = {"v2-flat": False, "v1-wrapped": True}
+
+
+@pytest.fixture(scope="module", params=list(REPLY_KINDS))
+async def ctx(request: pytest.FixtureRequest) -> AsyncIterator[Ctx]:
     async with (
         Simulator(projects=1, docks_per_project=2, converters_per_project=1) as sim,
         aiodji.Client(token=sim.token, base_url=sim.url, max_retries=0) as dji,
     ):
+        sim.state.v1_names = REPLY_KINDS[request.param]  # not left to the seed
         yield Ctx(sim, dji, next(iter(sim.state.projects)))
+
+
+async def test_each_reply_kind_answers_in_its_own_names(ctx: Ctx) -> None:
+    v1 = ctx.sim.state.v1_names
+    raw = await ctx.raw.converters.list_page(1)
+    body = b"".join(r.body for r in raw.responses)
+    assert (b'"schema_option"' in body, b'"bypass_option"' in body) == (v1, not v1)
 
 
 @pytest.mark.parametrize(("call", "shape"), [r[1:] for r in SIM_ROWS], ids=[r[0] for r in SIM_ROWS])

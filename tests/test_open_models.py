@@ -4,9 +4,16 @@ stop / delete, with the documented file-count limits (API.md §13.1)."""
 from __future__ import annotations
 
 import pytest
+from _servers import LocalServers, envelope
+from aiohttp import web
 
 import aiodji
-from aiodji.models import UploadedFile
+from aiodji.models import (
+    OpenModelStatus,
+    OpenModelType,
+    ResourceStatus,
+    UploadedFile,
+)
 from aiodji.sim import Simulator
 
 pytestmark = pytest.mark.anyio
@@ -21,18 +28,24 @@ async def test_open_model_flow() -> None:
         # S3's ETag header comes in quotes; the wire wants none (the simulator refuses them)
         files = [UploadedFile(f"IMG_{i}.JPG", f'"etag{i}"') for i in range(6)]
         assert files[0].etag == "etag0"
-        await om.upload_callback(
+        uploaded = await om.upload_callback(
             resource_uuid=batch, callback_param=token.callback_param, files=files
         )
+        assert uploaded.resource_uuid == batch and uploaded.upload_count == len(files)
+        assert uploaded.file_name_list == sorted(f.name for f in files)
         resource = await om.get_resource(batch)
         assert resource.file_names == sorted(f.name for f in files)
+        assert resource.status == ResourceStatus.IMPORT_SUCCESS
         with pytest.raises(aiodji.APIBusinessError):  # 3DGS needs 10 images
             await om.start(resource_uuid=batch, parameters={"parameter_3dgs": "{}"})
         started = await om.start(resource_uuid=batch, parameters={"parameter_3d": "{}"})
-        model_uuid = started["list"][0]["model_uuid"]
+        assert list(started.job_ids) == ["3d"]
+        model_uuid = started.job_ids["3d"]
         assert [j.model_uuid for j in await om.running()] == [model_uuid]
         job = await om.get(model_uuid)
-        assert job.model_status == "running" and job.resource_uuid == batch
+        assert job.model_status == OpenModelStatus.RECONSTRUCTION_EXECUTING
+        assert job.model_type == OpenModelType.MODEL_3D and job.resource_uuid == batch
+        assert isinstance(job.model_status, int) and isinstance(job.zip_status, int)
         await om.stop(model_uuid)
         assert await om.running() == []  # null list reads as []
         await om.delete(model_uuid)
@@ -56,3 +69,20 @@ async def test_the_simulator_refuses_quoted_etags() -> None:
                     "files": [{"name": "a.jpg", "etag": '"abc"'}],
                 },
             )
+
+
+async def test_open_model_calls_send_the_project_of_the_view_or_the_call() -> None:
+    seen: list[str | None] = []
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        seen.append(request.headers.get("X-Project-Uuid"))
+        return envelope({"resource_uuid": "r", "status": 1})
+
+    async with LocalServers() as servers:
+        url = await servers.add(handler)
+        async with aiodji.Client(token="t", base_url=url) as dji:
+            await dji.open_models.get_resource("r")
+            await dji.open_models.get_resource("r", project_uuid="p-call")
+            await dji.project("p-view").open_models.get_resource("r")
+            await dji.project("p-view").open_models.get_resource("r", project_uuid="p-call")
+    assert seen == [None, "p-call", "p-view", "p-call"]

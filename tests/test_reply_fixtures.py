@@ -45,6 +45,8 @@ ONE: dict[str, type] = {
     "open_models.obtain_token": m.OpenModelUploadToken,
     "open_models.get_resource": m.OpenModelResource,
     "open_models.get": m.OpenModel,
+    "open_models.upload_callback": m.OpenModelsUploaded,
+    "open_models.start": m.OpenModelsStarted,
 }
 FILES = sorted(REPLIES.glob("*.json"))
 

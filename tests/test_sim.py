@@ -199,10 +199,18 @@ async def test_header_errors(
 ) -> None:
     headers = {k: (sim.token if v == "TOKEN" else v) for k, v in headers.items()}
     status, body = await call(session, sim, "GET", f"{API}/project", headers=headers)
-    assert status == 200
+    assert status == (401 if code == 200401 else 200)  # a bad token: HTTP 401, as live
     assert body["code"] == code and body["data"] is None
     if message is not None:
         assert body["message"] == message
+
+
+async def test_auth_style_envelope_answers_a_bad_token_with_http_200(
+    sim: Simulator, session: aiohttp.ClientSession
+) -> None:
+    sim.auth_style = "envelope"  # the style some private deployments use
+    status, body = await call(session, sim, "GET", f"{API}/project", headers={})
+    assert (status, body["code"]) == (200, 200401)
 
 
 async def test_http_errors_knob(sim: Simulator, session: aiohttp.ClientSession) -> None:
@@ -656,3 +664,58 @@ def test_cli_refuses_remote_host() -> None:
     from aiodji.sim.__main__ import main
 
     assert main(["--host", "0.0.0.0"]) == 2
+
+
+async def test_disputed_request_names_are_both_accepted_and_counted(
+    sim: Simulator, session: aiohttp.ClientSession
+) -> None:
+    # the documentation says device_command / sn, another client sends command / drone_sn:
+    # the simulator takes both and counts which came, so a user can tell which one live takes
+    project = first_project(sim)
+    drone = sim.state.pairs[project][0].drone
+    assert drone is not None
+    command = f"{API}/device/{drone.sn}/command"
+    for body in ({"device_command": "return_home"}, {"command": "flighttask_pause"}):
+        status, reply = await call(session, sim, "POST", command, project=project, json=body)
+        assert (status, reply["code"]) == (200, 0)
+    assert sim.state.device_ops.commands[drone.sn] == ["return_home", "flighttask_pause"]
+    control = f"{API}/device/control"
+    for key in ("sn", "drone_sn"):
+        body = {key: drone.sn, "payload_index": ["81-0-0"]}
+        status, reply = await call(session, sim, "POST", control, project=project, json=body)
+        assert reply["code"] == 0 and reply["data"]["drone_sn"] == drone.sn
+    status, reply = await call(session, sim, "POST", command, project=project, json={})
+    assert reply["code"] == 200500 and "device_command" in reply["message"]  # the documented name
+    async with session.get(sim.url + "/_sim/stats") as resp:  # no token: the simulator's own
+        stats = orjson.loads(await resp.read())
+    assert stats["request_names"] == {
+        "command.command": 1,
+        "command.device_command": 1,
+        "control.drone_sn": 1,
+        "control.sn": 1,
+    }
+    assert stats["total"] == sim.stats.total == 5  # the stats call itself is not counted
+
+
+async def test_the_documented_quota_of_20_converters_per_organization_is_the_default(
+    session: aiohttp.ClientSession,
+) -> None:
+    # "up to 20" converters, read per organization: no knob given anywhere, the 21st is refused
+    # whichever project it is made in (a changed default fails here, not silently in a demo)
+    from aiodji.sim.__main__ import build_parser
+
+    assert build_parser().parse_args([]).converter_limit == 20
+    async with Simulator(projects=2, docks_per_project=1, converters_per_project=0) as sim:
+        p1, p2 = list(sim.state.projects)
+        made = 0
+        while made < 20:
+            project = p1 if made % 2 else p2
+            body = new_converter(sim, project, f"quota-{made}", made)
+            _, reply = await call(session, sim, "POST", CONV, project=project, json=body)
+            assert reply["code"] == 0, reply
+            made += 1
+        for project in (p1, p2):
+            body = new_converter(sim, project, f"over-{project[:4]}", 100)
+            _, reply = await call(session, sim, "POST", CONV, project=project, json=body)
+            assert reply["code"] == 233317
+    assert len(sim.state.converters) == 20

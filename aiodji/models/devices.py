@@ -264,11 +264,13 @@ class RtkCalibration:
 
 @frozen
 class ControlGrant:
-    """One control a user holds (§13: ``{type, gateway, user, payload_index}``)."""
+    """One control a user holds: ``{type, gateway, user, payload_index}``. ``gateway`` and
+    ``user`` are objects in the reference another client was built from (keys not documented),
+    plain strings in older sources: kept as sent."""
 
     type: str | None = None
-    gateway: str | None = None
-    user: str | None = None
+    gateway: Any = None
+    user: Any = None
     payload_index: str | list[str] | None = None
 
 

@@ -1,8 +1,10 @@
-"""Open modeling (API.md §13.1 [live]): upload your own images to FlightHub 2's store, then
-reconstruct from them. Flow: obtain_token → upload with S3 → upload_callback → start → get /
-running → stop / delete."""
+"""Open modeling (read live): upload your own images to FlightHub 2's store, then reconstruct
+from them. Flow: obtain_token → upload with S3 → upload_callback → start → get / running →
+stop / delete."""
 
 from __future__ import annotations
+
+import enum
 
 from attrs import field, frozen
 
@@ -11,8 +13,15 @@ from aiodji.redact import masked_repr
 __all__ = [
     "OpenModel",
     "OpenModelResource",
+    "OpenModelStatus",
+    "OpenModelType",
     "OpenModelUploadToken",
+    "OpenModelsStarted",
+    "OpenModelsUploaded",
+    "ResourceStatus",
+    "StartedJob",
     "UploadedFile",
+    "ZipStatus",
     "object_key",
     "resource_uuid_of",
 ]
@@ -76,27 +85,115 @@ class UploadedFile:
     etag: str = field(converter=_bare_etag)
 
 
+# The integer codes below were seen in another client's enums, not on a DJI page: the model
+# fields stay plain ints (a code not listed here is kept), these names are for comparing.
+class ResourceStatus(enum.IntEnum):
+    """``status`` of an uploaded batch (an integer, read live)."""
+
+    IMPORT_SUCCESS = 1
+    WAITING_DELETE = 2
+    DELETED = 3
+
+
+class OpenModelType(enum.IntEnum):
+    """``model_type`` of a job: which ``parameter_*`` started it."""
+
+    MODEL_2D = 1
+    MODEL_3D = 2
+    MODEL_3DGS = 3
+    MODEL_LIDAR = 4
+
+
+class OpenModelStatus(enum.IntEnum):
+    """``model_status`` of a job."""
+
+    MAPPING_FAILED = 8
+    MAPPING_SUCCESS = 9
+    REQUESTING_RESOURCE = 12
+    REQUESTING_RESOURCE_FAILED = 13
+    RECONSTRUCTION_EXECUTING = 14
+    RECONSTRUCTION_SUCCESS = 15
+    RECONSTRUCTION_CANCELED = 16
+
+
+class ZipStatus(enum.IntEnum):
+    """``zip_status`` of a job's download archive."""
+
+    INIT = 0
+    RUNNING = 1
+    FINISH = 2
+    FAILED = 3
+
+
 @frozen
 class OpenModelResource:
-    """An uploaded batch: ``GET /open_model/resource/{resource_uuid}``."""
+    """An uploaded batch: ``GET /open_model/resource/{resource_uuid}``. ``status`` is an
+    integer (:class:`ResourceStatus`)."""
 
     resource_uuid: str | None = None
-    status: str | int | None = None
+    status: int | None = None
     resource_size: int | None = None
     file_names: list[str] = field(factory=list)
 
 
 @frozen
+class OpenModelsUploaded:
+    """Reply of ``upload_callback``: the batch and the files it holds so far."""
+
+    resource_uuid: str | None = None
+    upload_count: int | None = None
+    file_name_list: list[str] = field(factory=list)
+
+
+@frozen
+class StartedJob:
+    """One job a start created: its ``uuid`` is the ``model_uuid`` of the later calls."""
+
+    uuid: str | None = None
+    status: int | None = None
+    sub_error_code: int | None = None
+
+
+# reply key of each started kind, in the order the request's ``parameter_*`` are documented
+STARTED_KINDS = ("model_2d", "model_3d", "model_3dgs", "model_lidar")
+
+
+@frozen
+class OpenModelsStarted:
+    """Reply of a reconstruction start: one entry per requested kind. ``job_ids`` maps each
+    started kind (``"3d"``) to its new job's id."""
+
+    model_2d: StartedJob | None = None
+    model_3d: StartedJob | None = None
+    model_3dgs: StartedJob | None = None
+    model_lidar: StartedJob | None = None
+
+    @property
+    def jobs(self) -> dict[str, StartedJob]:
+        """Each started kind (``"2d"``, ``"3d"``, ``"3dgs"``, ``"lidar"``) → its job."""
+        found = ((k.removeprefix("model_"), getattr(self, k)) for k in STARTED_KINDS)
+        return {kind: job for kind, job in found if job is not None}
+
+    @property
+    def job_ids(self) -> dict[str, str]:
+        """Each started kind → the new job's id (``model_uuid`` for get/stop/delete)."""
+        return {kind: job.uuid for kind, job in self.jobs.items() if job.uuid}
+
+
+@frozen
 class OpenModel:
-    """A reconstruction job (``GET /open_model/models/{model_uuid}``, ``.../running``)."""
+    """A reconstruction job (``GET /open_model/models/{model_uuid}``, ``.../running``).
+    ``model_type``, ``model_status``, ``zip_status``, ``error_code`` are integers (see
+    :class:`OpenModelType`, :class:`OpenModelStatus`, :class:`ZipStatus`)."""
 
     model_uuid: str | None = None
     resource_uuid: str | None = None
-    model_type: str | None = None
-    model_status: str | int | None = None
+    model_type: int | None = None
+    model_status: int | None = None
     model_size: int | None = None
     reconstruction_progress: float | None = None
     error_code: int | None = None
-    zip_status: str | int | None = None
+    sub_error_code: int | None = None
+    zip_status: int | None = None
     zip_progress: float | None = None
     zip_file_key: str | None = None

@@ -76,7 +76,7 @@ class StsCredentials:
     access_key_secret: str | None = field(default=None, repr=masked_repr)
     security_token: str | None = field(default=None, repr=masked_repr)
     expire: int | None = None
-    platform: str | None = None  # [live] (§13)
+    platform: int | None = None  # an integer, read live (meaning of the codes not documented)
 
 
 @frozen

@@ -91,17 +91,24 @@ class ResumableStatus(OpenStrEnum):
 
 
 class RepeatType(OpenStrEnum):
-    """Repetition of a recurring task (only ``nonrepeating`` was seen, §7.1)."""
+    """Repetition of a task (``nonrepeating`` documented; the others seen in another client)."""
 
     NONREPEATING = "nonrepeating"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    ABSOLUTE_MONTHLY = "absolute_monthly"
+    RELATIVE_MONTHLY = "relative_monthly"
 
 
 @frozen(kw_only=True)
 class FlightTaskCreate:
     """Body of ``POST /openapi/v0.1/flight-task`` (§7.1, assembled from client code).
 
-    Times are unix seconds; ``begin_at`` is needed for ``timed`` tasks. Unset (None) fields are
-    not sent.
+    Times are unix seconds. The documented rules (checked before sending): ``timed`` needs
+    ``begin_at``; ``recurring`` needs ``begin_at``, ``end_at`` and
+    ``recurring_task_start_time_list``; ``continuous`` needs ``begin_at``, ``end_at`` and
+    ``continuous_task_periods`` (``[start, end]`` pairs); ``rth_altitude`` > 0. Unset (None)
+    fields are not sent.
     """
 
     name: str
@@ -119,6 +126,10 @@ class FlightTaskCreate:
     min_battery_capacity: int | None = None  # percent
     begin_at: int | None = None
     latest_begin_at: int | None = None
+    end_at: int | None = None
+    recurring_task_start_time_list: list[int] | None = None  # recurring: when each run starts
+    continuous_task_periods: list[list[int]] | None = None  # continuous: [start, end] pairs
+    repeat_option: dict[str, Any] | None = None  # an object with ``repeat_type``, sent as given
 
 
 @frozen
@@ -185,7 +196,7 @@ class FlightTask:
     interval: int | None = None
     days_of_month: list[int] = field(factory=list)
     days_of_week: list[int] = field(factory=list)
-    week_of_month: list[int] = field(factory=list)
+    week_of_month: int | None = None  # one integer (doc-client); a list sent is kept as sent
 
     @property
     def task_folder_id(self) -> int | str | None:

@@ -4,10 +4,12 @@ are in :mod:`aiodji._args`)."""
 from __future__ import annotations
 
 import functools
+import typing
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from aiodji.errors import InvalidArgumentError
 from aiodji.models import Page
 from aiodji.serde import structure
 
@@ -19,6 +21,8 @@ __all__ = [
     "Resource",
     "Verb",
     "collect",
+    "filter_keys",
+    "filter_params",
     "no_data",
     "parse_page",
 ]
@@ -39,6 +43,29 @@ async def collect(items: AsyncIterator[T]) -> Page[T]:
 def no_data(data: Any) -> None:
     """``parse`` for writes whose reply is the bare envelope: any ``data`` is ignored."""
     return None
+
+
+@functools.cache
+def filter_keys(spec: Any) -> tuple[tuple[str, ...], frozenset[str]]:
+    """A filters TypedDict's keys and its ``Required[...]`` ones. Read from the annotations:
+    under ``from __future__ import annotations`` Python 3.11 leaves ``__required_keys__``
+    empty for a ``total=False`` TypedDict whose keys say ``Required``."""
+    hints = typing.get_type_hints(spec, include_extras=True)
+    required = frozenset(k for k, h in hints.items() if typing.get_origin(h) is typing.Required)
+    return tuple(hints), required | frozenset(getattr(spec, "__required_keys__", ()))
+
+
+def filter_params(filters: Mapping[str, Any], spec: Any) -> dict[str, Any]:
+    """A paged resource's ``**filters`` checked against its TypedDict ``spec``: an unknown name
+    is a TypeError (as for any keyword), a missing required one an InvalidArgumentError."""
+    keys, required = filter_keys(spec)
+    unknown = sorted(set(filters) - set(keys))
+    if unknown:
+        raise TypeError(f"unexpected filter {', '.join(unknown)} (filters: {', '.join(keys)})")
+    missing = sorted(k for k in required if filters.get(k) is None)
+    if missing:
+        raise InvalidArgumentError(f"missing required filter {', '.join(missing)}")
+    return dict(filters)
 
 
 def parse_page(data: Any, item_type: type[T], *, page: int, page_size: int | None) -> Page[T]:
@@ -104,14 +131,20 @@ class Resource:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"
 
-    async def _every(
-        self, method: str, page: int | None, fetch: Callable[[int], Awaitable[Page[T]]]
+    async def _list_all(
+        self,
+        method: str,
+        page: int | None,
+        list_page: Callable[..., Awaitable[Page[T]]],
+        **fixed: Any,
     ) -> Page[T]:
-        """What ``list()`` means on every resource: every item, all pages fetched.
+        """The one way ``list()`` is built, and what it means on every resource: every item,
+        ``list_page`` walked with ``fixed`` (filters, ``page_size``, ``project_uuid``).
 
         An explicit ``page`` keeps its old meaning (that one page, so code asking for a page
         does not silently get everything) and says where it moved: ``list_page``.
         """
+        fetch = functools.partial(list_page, **fixed)
         if page is None:
             return await collect(self._iter_pages(fetch))
         warnings.warn(
@@ -121,6 +154,13 @@ class Resource:
             stacklevel=3,  # the caller of list(), not list() itself
         )
         return await fetch(page)
+
+    async def _iter_all(
+        self, list_page: Callable[..., Awaitable[Page[T]]], **fixed: Any
+    ) -> AsyncIterator[T]:
+        """The one way ``iter()`` is built: ``list_page`` walked lazily with ``fixed``."""
+        async for item in self._iter_pages(functools.partial(list_page, **fixed)):
+            yield item
 
     async def _iter_pages(self, fetch: Callable[[int], Awaitable[Page[T]]]) -> AsyncIterator[T]:
         """Yield items page by page, lazily, until a short/empty page or ``total`` is reached.

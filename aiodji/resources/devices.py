@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import functools
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
@@ -95,8 +94,7 @@ class Devices(Resource):
         """
         if page is None and page_size is None:
             page_size = ITER_PAGE_SIZE  # a walk sends a size: a full page says more may follow
-        fetch = functools.partial(self.list_page, page_size=page_size)
-        return await self._every("devices.list", page, fetch)
+        return await self._list_all("devices.list", page, self.list_page, page_size=page_size)
 
     async def list_page(self, page: int = 1, page_size: int | None = None) -> Page[DevicePair]:
         """One page of the organization's devices, as gateway/aircraft pairs.
@@ -116,7 +114,7 @@ class Devices(Resource):
     async def iter(self, *, page_size: int = ITER_PAGE_SIZE) -> AsyncIterator[DevicePair]:
         """Every device pair of the organization, fetching pages lazily."""
         check_paging(1, page_size)
-        async for item in self._iter_pages(functools.partial(self.list_page, page_size=page_size)):
+        async for item in self._iter_all(self.list_page, page_size=page_size):
             yield item
 
     # -- device management (§5) ----------------------------------------------------------------

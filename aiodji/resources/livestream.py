@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import attrs
 
 from aiodji._args import check_paging, path_param, require_bool, require_int, require_text
 from aiodji.errors import InvalidArgumentError
 from aiodji.models import Converter, ConverterSchema, LiveStream, Page, VideoQuality
-from aiodji.resources._base import Resource, collect, no_data, parse_page
+from aiodji.resources._base import Resource, filter_params, no_data, parse_page
 from aiodji.serde import structure
 
-__all__ = ["Converters", "Livestream"]
+__all__ = ["ConverterFilters", "Converters", "Livestream"]
 
 CONVERTER_PATH = "/openapi/v0.1/live-stream/converter"
 MAX_PAGE_SIZE = 100  # API.md decision 4
 PUSH_URL_SCHEMES = ("rtmp://", "rtmps://")
 START_PATH = "/openapi/v0.1/live-stream/start"
 DEFAULT_VIDEO_EXPIRE = 3600  # seconds; the docs give no default
+
+
+class ConverterFilters(TypedDict, total=False):
+    """The filters of ``converters.list`` / ``list_page`` / ``iter``, written once."""
+
+    device_sn: str | None
+    camera_index: str | None
+    schema: str | None
 
 
 class Converters(Resource):
@@ -32,48 +40,33 @@ class Converters(Resource):
     async def list(
         self,
         *,
-        device_sn: str | None = None,
-        camera_index: str | None = None,
-        schema: str | None = None,
         page_size: int = MAX_PAGE_SIZE,
         project_uuid: str | None = None,
+        **filters: Unpack[ConverterFilters],
     ) -> Page[Converter]:
-        """All converters of the project, every page fetched.
-
-        ``GET /openapi/v0.1/live-stream/converter?page=&page_size=`` (+ optional filters
-        ``device_sn``, ``camera_index``, ``schema``; query names from a V2 client, API.md §6.2.3).
-        Returns a :class:`Page` (a list) whose ``total`` is the number of converters.
-        """
-        return await collect(
-            self.iter(
-                device_sn=device_sn,
-                camera_index=camera_index,
-                schema=schema,
-                page_size=page_size,
-                project_uuid=project_uuid,
-            )
-        )
+        """All converters of the project, every page fetched (filters as :meth:`list_page`).
+        Returns a :class:`Page` (a list) whose ``total`` is the number of converters."""
+        fixed = {"page_size": page_size, "project_uuid": project_uuid, **filters}
+        return await self._list_all("converters.list", None, self.list_page, **fixed)
 
     async def list_page(
         self,
         page: int = 1,
         *,
         page_size: int = MAX_PAGE_SIZE,
-        device_sn: str | None = None,
-        camera_index: str | None = None,
-        schema: str | None = None,
         project_uuid: str | None = None,
+        **filters: Unpack[ConverterFilters],
     ) -> Page[Converter]:
-        """One page of converters (``page`` from 1, ``page_size`` up to 100)."""
+        """One page of converters (``page`` from 1, ``page_size`` up to 100).
+
+        ``GET /openapi/v0.1/live-stream/converter?page=&page_size=`` (+ optional filters
+        :class:`ConverterFilters` ``device_sn``, ``camera_index``, ``schema``; query names from
+        a V2 client).
+        """
+        f = filter_params(filters, ConverterFilters)
         check_paging(page, page_size, maximum=MAX_PAGE_SIZE)
         project = self._project_for(project_uuid, "converters")
-        params = {
-            "page": page,
-            "page_size": page_size,
-            "device_sn": device_sn,
-            "camera_index": camera_index,
-            "schema": schema,
-        }
+        params = {"page": page, "page_size": page_size, **f}
 
         def parse(data: Any) -> Page[Converter]:
             result = parse_page(data, Converter, page=page, page_size=page_size)
@@ -86,25 +79,13 @@ class Converters(Resource):
     async def iter(
         self,
         *,
-        device_sn: str | None = None,
-        camera_index: str | None = None,
-        schema: str | None = None,
         page_size: int = MAX_PAGE_SIZE,
         project_uuid: str | None = None,
+        **filters: Unpack[ConverterFilters],
     ) -> AsyncIterator[Converter]:
         """Every converter of the project, fetching pages lazily."""
-
-        async def fetch(page: int) -> Page[Converter]:
-            return await self.list_page(
-                page,
-                page_size=page_size,
-                device_sn=device_sn,
-                camera_index=camera_index,
-                schema=schema,
-                project_uuid=project_uuid,
-            )
-
-        async for item in self._iter_pages(fetch):
+        fixed = {"page_size": page_size, "project_uuid": project_uuid, **filters}
+        async for item in self._iter_all(self.list_page, **fixed):
             yield item
 
     async def create(

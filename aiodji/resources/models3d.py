@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import functools
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -55,8 +54,8 @@ class Models3D(Resource):
 
         ``page=`` is deprecated: it returns that one page, as :meth:`list_page` does.
         """
-        fetch = functools.partial(self.list_page, page_size=page_size, project_uuid=project_uuid)
-        return await self._every("models3d.list", page, fetch)
+        fixed = {"page_size": page_size, "project_uuid": project_uuid}
+        return await self._list_all("models3d.list", page, self.list_page, **fixed)
 
     async def list_page(
         self,
@@ -80,8 +79,8 @@ class Models3D(Resource):
         self, *, page_size: int = DEFAULT_PAGE_SIZE, project_uuid: str | None = None
     ) -> AsyncIterator[Model3D]:
         """Every model of the project, fetching pages lazily."""
-        fetch = functools.partial(self.list_page, page_size=page_size, project_uuid=project_uuid)
-        async for model in self._iter_pages(fetch):
+        fixed = {"page_size": page_size, "project_uuid": project_uuid}
+        async for model in self._iter_all(self.list_page, **fixed):
             yield model
 
     async def create(

@@ -1,5 +1,6 @@
-"""Open modeling (API.md §13.1): ``dji.open_models``. The client that ran these live sent no
-project header; aiodji sends ``X-Project-Uuid`` only when the view or the call has one."""
+"""Open modeling: ``dji.open_models``. The client that ran these live sent ``X-Project-Uuid``
+whenever it had a project configured: aiodji sends it whenever the view or the call has one
+(and none otherwise: the calls are organization-wide)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from typing import Any, TypeVar
 
 from aiodji._args import path_param, require_bool, require_text
 from aiodji.errors import InvalidArgumentError
-from aiodji.models import OpenModel, OpenModelResource, OpenModelUploadToken, UploadedFile
+from aiodji.models import (
+    OpenModel,
+    OpenModelResource,
+    OpenModelsStarted,
+    OpenModelsUploaded,
+    OpenModelUploadToken,
+    UploadedFile,
+)
 from aiodji.resources._base import Resource, Verb, no_data, parse_page
 from aiodji.serde import structure
 
@@ -59,9 +67,10 @@ class OpenModels(Resource):
         files: Sequence[UploadedFile],
         resource_name: str | None = None,
         project_uuid: str | None = None,
-    ) -> Any:
+    ) -> OpenModelsUploaded:
         """Report uploaded files (1..100 a call; etags without quotes).
-        ``POST /open_model/stores/upload_callback``; returns the server's result object."""
+        ``POST /open_model/stores/upload_callback``; returns the batch's ``upload_count`` and
+        ``file_name_list``."""
         if not 1 <= len(files) <= MAX_FILES_PER_CALLBACK:
             raise InvalidArgumentError(
                 f"files: 1..{MAX_FILES_PER_CALLBACK} a call, got {len(files)}"
@@ -80,7 +89,11 @@ class OpenModels(Resource):
         if resource_name is not None:
             body["resource_name"] = require_text("resource_name", resource_name)
         return await self._send(
-            self._post, f"{BASE}/stores/upload_callback", lambda d: d, project_uuid, json=body
+            self._post,
+            f"{BASE}/stores/upload_callback",
+            lambda d: structure(d or {}, OpenModelsUploaded),
+            project_uuid,
+            json=body,
         )
 
     async def get_resource(
@@ -104,10 +117,11 @@ class OpenModels(Resource):
         parameters: Mapping[str, str],
         delete_resource_if_finish: bool = False,
         project_uuid: str | None = None,
-    ) -> Any:
+    ) -> OpenModelsStarted:
         """Start jobs on a batch. ``POST /open_model/models/reconstruction/start``.
         ``parameters``: at least one of ``parameter_2d``/``_3d``/``_3dgs``/``_lidar``, each a
-        JSON string (2D/3D/LiDAR take 5–20,000 images, 3DGS 10–4,000)."""
+        JSON string (2D/3D/LiDAR take 5–20,000 images, 3DGS 10–4,000). The reply's
+        ``job_ids`` maps each started kind (``"3d"``) to the new job's ``model_uuid``."""
         if not parameters or not set(parameters) <= set(PARAMETERS):
             raise InvalidArgumentError(f"parameters: at least one of {', '.join(PARAMETERS)}")
         require_bool("delete_resource_if_finish", delete_resource_if_finish)
@@ -115,7 +129,11 @@ class OpenModels(Resource):
         body.update({k: require_text(k, v) for k, v in parameters.items()})
         body["delete_resource_if_finish"] = delete_resource_if_finish
         return await self._send(
-            self._post, f"{BASE}/models/reconstruction/start", lambda d: d, project_uuid, json=body
+            self._post,
+            f"{BASE}/models/reconstruction/start",
+            lambda d: structure(d or {}, OpenModelsStarted),
+            project_uuid,
+            json=body,
         )
 
     async def stop(self, model_uuid: str, *, project_uuid: str | None = None) -> None:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, TypedDict, Unpack
 
 from aiodji._args import check_paging, require_text
 from aiodji.errors import InvalidArgumentError
 from aiodji.models import DevicePair, Member, MemberRole, Page, Project, StsToken
-from aiodji.resources._base import Resource, no_data, parse_page
+from aiodji.resources._base import Resource, filter_params, no_data, parse_page
 from aiodji.serde import structure
 
-__all__ = ["Projects"]
+__all__ = ["ProjectFilters", "Projects"]
 
 PROJECT_PATH = "/openapi/v0.1/project"
 PROJECT_DEVICE_PATH = "/openapi/v0.1/project/device"
@@ -22,6 +21,17 @@ DEFAULT_PAGE_SIZE = 50
 ITER_PAGE_SIZE = 100  # what integrators send (§4.1); the server's maximum is not documented
 
 
+class ProjectFilters(TypedDict, total=False):
+    """The filters of ``projects.list`` / ``list_page`` / ``iter``, written once (query
+    names from client code)."""
+
+    q: str | None
+    prj_authorized_status: str | None
+    usage: str | None
+    sort_column: str | None
+    sort_type: str | None
+
+
 class Projects(Resource):
     """``dji.projects``: Projects, project devices, storage credentials, members (API.md §4)."""
 
@@ -29,12 +39,7 @@ class Projects(Resource):
         self,
         page: int | None = None,
         page_size: int | None = None,
-        *,
-        q: str | None = None,
-        prj_authorized_status: str | None = None,
-        usage: str | None = None,
-        sort_column: str | None = None,
-        sort_type: str | None = None,
+        **filters: Unpack[ProjectFilters],
     ) -> Page[Project]:
         """Every project of the organization, all pages fetched (filters as :meth:`list_page`;
         ``page_size`` per request, default 100). The same as collecting :meth:`iter`.
@@ -45,19 +50,15 @@ class Projects(Resource):
             page_size = (
                 ITER_PAGE_SIZE if page is None else DEFAULT_PAGE_SIZE
             )  # a page keeps its old size
-        walk = self._pages(page_size, q, prj_authorized_status, usage, sort_column, sort_type)
-        return await self._every("projects.list", page, walk)
+        return await self._list_all(
+            "projects.list", page, self.list_page, page_size=page_size, **filters
+        )
 
     async def list_page(
         self,
         page: int = 1,
         page_size: int = DEFAULT_PAGE_SIZE,
-        *,
-        q: str | None = None,
-        prj_authorized_status: str | None = None,
-        usage: str | None = None,
-        sort_column: str | None = None,
-        sort_type: str | None = None,
+        **filters: Unpack[ProjectFilters],
     ) -> Page[Project]:
         """One page of the organization's projects (org-level: no ``X-Project-Uuid``).
 
@@ -65,23 +66,22 @@ class Projects(Resource):
         &sort_column=&sort_type=`` (query names from client code, §4.1).
 
         - ``page``: from 1; ``page_size``: projects per page.
-        - ``q``: filter by (part of) the project name.
-        - ``prj_authorized_status``: e.g. ``"project-status-authorized"`` (projects the token's
-          user is authorized in).
-        - ``usage``: e.g. ``"simple"`` (the short form integrators ask for).
-        - ``sort_column`` (e.g. ``"created_at"``) and ``sort_type`` (``"ASC"`` | ``"DESC"``).
+        - Filters (:class:`ProjectFilters`): ``q`` (part of) the project name;
+          ``prj_authorized_status``, e.g. ``"project-status-authorized"`` (projects the
+          token's user is authorized in); ``usage``, e.g. ``"simple"`` (the short form
+          integrators ask for); ``sort_column`` (e.g. ``"created_at"``) and ``sort_type``
+          (``"ASC"`` | ``"DESC"``).
 
         The reply usually has no total: ``Page.total`` is then None and ``has_more`` is judged
         from a full page. Each ``Project.uuid`` is what ``dji.project(uuid)`` takes.
         """
+        f = filter_params(filters, ProjectFilters)
         check_paging(page, page_size)
+        sort_type = f.get("sort_type")
         params = {
             "page": page,
             "page_size": page_size,
-            "q": q,
-            "prj_authorized_status": prj_authorized_status,
-            "usage": usage,
-            "sort_column": sort_column,
+            **{key: f.get(key) for key in ("q", "prj_authorized_status", "usage", "sort_column")},
             "sort_type": None if sort_type is None else str(sort_type),
         }
 
@@ -91,41 +91,13 @@ class Projects(Resource):
         return await self._get(PROJECT_PATH, params=params, parse=parse, org_level=True)
 
     async def iter(
-        self,
-        *,
-        page_size: int = ITER_PAGE_SIZE,
-        q: str | None = None,
-        prj_authorized_status: str | None = None,
-        usage: str | None = None,
-        sort_column: str | None = None,
-        sort_type: str | None = None,
+        self, *, page_size: int = ITER_PAGE_SIZE, **filters: Unpack[ProjectFilters]
     ) -> AsyncIterator[Project]:
         """Every project of the organization, fetching pages lazily (filters as
         :meth:`list_page`)."""
         check_paging(1, page_size)
-        walk = self._pages(page_size, q, prj_authorized_status, usage, sort_column, sort_type)
-        async for item in self._iter_pages(walk):
+        async for item in self._iter_all(self.list_page, page_size=page_size, **filters):
             yield item
-
-    def _pages(
-        self,
-        page_size: int,
-        q: str | None,
-        authorized: str | None,
-        usage: str | None,
-        column: str | None,
-        order: str | None,
-    ) -> Callable[[int], Awaitable[Page[Project]]]:
-        """:meth:`list_page` with all but the page fixed: what ``list()`` and ``iter()`` walk."""
-        return functools.partial(
-            self.list_page,
-            page_size=page_size,
-            q=q,
-            prj_authorized_status=authorized,
-            usage=usage,
-            sort_column=column,
-            sort_type=order,
-        )
 
     async def devices(
         self,
@@ -141,8 +113,13 @@ class Projects(Resource):
         """
         if page is None and page_size is None:
             page_size = ITER_PAGE_SIZE  # a walk sends a size: a full page says more may follow
-        fetch = functools.partial(self.devices_page, page_size=page_size, project_uuid=project_uuid)
-        return await self._every("projects.devices", page, fetch)
+        return await self._list_all(
+            "projects.devices",
+            page,
+            self.devices_page,
+            page_size=page_size,
+            project_uuid=project_uuid,
+        )
 
     async def devices_page(
         self,
@@ -175,8 +152,8 @@ class Projects(Resource):
         """Every device pair of the project, fetching pages lazily."""
         check_paging(1, page_size)
         project = self._project_for(project_uuid, "projects")
-        fetch = functools.partial(self.devices_page, page_size=page_size, project_uuid=project)
-        async for item in self._iter_pages(fetch):
+        fixed = {"page_size": page_size, "project_uuid": project}
+        async for item in self._iter_all(self.devices_page, **fixed):
             yield item
 
     async def sts_token(self, *, project_uuid: str | None = None) -> StsToken:

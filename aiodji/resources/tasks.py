@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any, Required, TypedDict, TypeVar, Unpack
 
 from aiodji._args import check_paging, enum_arg, path_param, require_text
 from aiodji.errors import InvalidArgumentError
@@ -13,6 +12,7 @@ from aiodji.models import (
     FlightTask,
     FlightTaskCreate,
     FlightTaskCreated,
+    OpenStrEnum,
     OutOfControlAction,
     Page,
     RepeatType,
@@ -24,18 +24,39 @@ from aiodji.models import (
     TaskType,
     WaylinePrecisionType,
 )
-from aiodji.resources._base import Resource, parse_page
+from aiodji.resources._base import Resource, filter_params, parse_page
 from aiodji.serde import structure, unstructure
 
-__all__ = ["Tasks", "unix_seconds"]
+__all__ = ["TaskFilters", "Tasks", "schedule_problem", "unix_seconds"]
+
+E = TypeVar("E", bound=OpenStrEnum)
 
 TASK_PATH = "/openapi/v0.1/flight-task"
 DEFAULT_PAGE_SIZE = 50  # what clients send (API.md §1.5)
 MAX_PAGE_SIZE = 100
 
 
-def unix_seconds(name: str, value: int | float | dt.datetime) -> int:
-    """A time argument as unix seconds; an aware ``datetime`` is accepted too."""
+class TaskFilters(TypedDict, total=False):
+    """The filters of ``tasks.list`` / ``list_page`` / ``iter``, written once: the dock
+    ``sn`` and the window ``begin_at``..``end_at`` (unix seconds or aware datetimes) are
+    required; ``name``, ``task_type``, ``status`` narrow it."""
+
+    sn: Required[str]
+    begin_at: Required[int | dt.datetime]
+    end_at: Required[int | dt.datetime]
+    name: str | None
+    task_type: TaskType | str | None
+    status: str | None
+
+
+def unix_seconds(name: str, value: int | float | dt.datetime | str) -> int:
+    """A time argument as unix seconds; an aware ``datetime`` (or its RFC 3339 text, as a
+    JSON or command-line caller sends it) is accepted too."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidArgumentError(f"{name}: {value!r} is not an RFC 3339 time") from None
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             raise InvalidArgumentError(f"{name} must be timezone-aware (naive datetime given)")
@@ -45,13 +66,102 @@ def unix_seconds(name: str, value: int | float | dt.datetime) -> int:
     return int(value)
 
 
+def _times(name: str, values: Sequence[int | dt.datetime] | None) -> list[int] | None:
+    if values is None:
+        return None
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+        raise InvalidArgumentError(f"{name} must be a list of unix seconds or datetimes")
+    return [unix_seconds(name, v) for v in values]
+
+
+def _periods(
+    values: Sequence[Sequence[int | dt.datetime]] | None,
+) -> list[list[int]] | None:
+    if values is None:
+        return None
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+        raise InvalidArgumentError("continuous_task_periods must be a list of [start, end] pairs")
+    pairs = [_times("continuous_task_periods", pair) or [] for pair in values]
+    for pair in pairs:
+        if len(pair) != 2 or pair[0] >= pair[1]:
+            raise InvalidArgumentError(
+                f"continuous_task_periods: each period is [start, end] with start < end, "
+                f"got {pair!r}"
+            )
+    return pairs
+
+
+def schedule_problem(body: FlightTaskCreate) -> str | None:
+    """What breaks the documented create rules, or None: ``timed`` needs ``begin_at``;
+    ``recurring`` ``begin_at``, ``end_at`` and start times; ``continuous`` ``begin_at``,
+    ``end_at`` and periods; ``rth_altitude`` > 0."""
+    kind = body.task_type
+    needs: list[str] = []
+    if kind in (TaskType.TIMED, TaskType.RECURRING, TaskType.CONTINUOUS):
+        needs.append("begin_at")
+    if kind in (TaskType.RECURRING, TaskType.CONTINUOUS):
+        needs.append("end_at")
+    if kind == TaskType.RECURRING:
+        needs.append("recurring_task_start_time_list")
+    if kind == TaskType.CONTINUOUS:
+        needs.append("continuous_task_periods")
+    missing = [name for name in needs if not getattr(body, name)]
+    if missing:
+        return f"a {kind} task needs {', '.join(missing)}"
+    rth = body.rth_altitude
+    if rth is not None and (isinstance(rth, bool) or not isinstance(rth, int) or rth <= 0):
+        return f"rth_altitude must be a positive number of metres, got {rth!r}"
+    if body.begin_at is not None and body.end_at is not None and body.end_at < body.begin_at:
+        return "end_at must not be before begin_at"
+    return None
+
+
 def _task_body(body: FlightTaskCreate) -> dict[str, Any]:
     for key in ("name", "wayline_uuid", "sn", "task_type"):
         require_text(key, getattr(body, key))
-    if body.task_type == TaskType.TIMED and body.begin_at is None:
-        raise InvalidArgumentError("a timed task needs begin_at (unix seconds)")
+    problem = schedule_problem(body)
+    if problem is not None:
+        raise InvalidArgumentError(problem)
     wire: dict[str, Any] = unstructure(body)
     return {key: value for key, value in wire.items() if value is not None}
+
+
+def _option(name: str, value: Any, cls: type[E]) -> E | None:
+    return None if value is None else enum_arg(name, value, cls)
+
+
+def _keyword_body(task_type: TaskType | str | None, **kw: Any) -> FlightTaskCreate:
+    """The create keywords as a body: enums checked, times as unix seconds."""
+    if task_type is None:
+        raise InvalidArgumentError("task_type is required")
+    for key in ("begin_at", "latest_begin_at", "end_at"):
+        kw[key] = None if kw[key] is None else unix_seconds(key, kw[key])
+    for key, cls in _ENUM_KEYWORDS.items():
+        kw[key] = _option(key, kw[key], cls)
+    option = kw["repeat_option"]
+    if option is not None and not isinstance(option, Mapping):
+        raise InvalidArgumentError("repeat_option must be an object (e.g. {'repeat_type': ...})")
+    kw["repeat_option"] = None if option is None else dict(option)
+    kw["recurring_task_start_time_list"] = _times(
+        "recurring_task_start_time_list", kw["recurring_task_start_time_list"]
+    )
+    kw["continuous_task_periods"] = _periods(kw["continuous_task_periods"])
+    return FlightTaskCreate(
+        name=require_text("name", kw.pop("name")),
+        wayline_uuid=require_text("wayline_uuid", kw.pop("wayline_uuid")),
+        sn=require_text("sn", kw.pop("sn")),
+        task_type=enum_arg("task_type", task_type, TaskType),
+        **kw,
+    )
+
+
+_ENUM_KEYWORDS: dict[str, type[Any]] = {
+    "rth_mode": RthMode,
+    "wayline_precision_type": WaylinePrecisionType,
+    "out_of_control_action_in_flight": OutOfControlAction,
+    "resumable_status": ResumableStatus,
+    "repeat_type": RepeatType,
+}
 
 
 def _parse_created(data: Any) -> FlightTaskCreated:
@@ -107,6 +217,10 @@ class Tasks(Resource):
         min_battery_capacity: int | None = None,
         begin_at: int | dt.datetime | None = None,
         latest_begin_at: int | dt.datetime | None = None,
+        end_at: int | dt.datetime | None = None,
+        recurring_task_start_time_list: Sequence[int | dt.datetime] | None = None,
+        continuous_task_periods: Sequence[Sequence[int | dt.datetime]] | None = None,
+        repeat_option: Mapping[str, Any] | None = None,
         project_uuid: str | None = None,
     ) -> FlightTaskCreated:
         """Create a flight task. ``POST /openapi/v0.1/flight-task`` (§7.1).
@@ -117,45 +231,38 @@ class Tasks(Resource):
         only); ``rth_altitude`` metres; ``rth_mode`` (e.g. optimal); ``wayline_precision_type``
         gps | rtk; ``out_of_control_action_in_flight`` (e.g. return_home); ``resumable_status``
         auto | manual; ``time_zone`` IANA name; ``repeat_type`` (e.g. nonrepeating);
-        ``min_battery_capacity`` percent; ``begin_at`` / ``latest_begin_at`` unix seconds or
-        aware datetimes (``begin_at`` required for timed tasks). Unset fields are not sent.
+        ``min_battery_capacity`` percent; ``begin_at`` / ``latest_begin_at`` / ``end_at`` unix
+        seconds or aware datetimes; ``recurring_task_start_time_list`` when each run of a
+        recurring task starts; ``continuous_task_periods`` ``[start, end]`` pairs of a continuous
+        task; ``repeat_option`` an object with ``repeat_type``, sent as given.
+
+        The documented rules are checked before anything is sent (an
+        :class:`~aiodji.InvalidArgumentError`): ``timed`` needs ``begin_at``; ``recurring``
+        ``begin_at``, ``end_at`` and start times; ``continuous`` ``begin_at``, ``end_at`` and
+        periods; ``rth_altitude`` > 0. Unset fields are not sent.
         Returns the new task's ``uuid`` (reply shape guessed, see :class:`FlightTaskCreated`).
         """
         if body is None:
-            if task_type is None:
-                raise InvalidArgumentError("task_type is required")
-            body = FlightTaskCreate(
-                name=require_text("name", name),
-                wayline_uuid=require_text("wayline_uuid", wayline_uuid),
-                sn=require_text("sn", sn),
-                task_type=enum_arg("task_type", task_type, TaskType),
+            body = _keyword_body(
+                task_type,
+                name=name,
+                wayline_uuid=wayline_uuid,
+                sn=sn,
                 landing_dock_sn=landing_dock_sn,
                 rth_altitude=rth_altitude,
-                rth_mode=None if rth_mode is None else enum_arg("rth_mode", rth_mode, RthMode),
-                wayline_precision_type=None
-                if wayline_precision_type is None
-                else enum_arg(
-                    "wayline_precision_type", wayline_precision_type, WaylinePrecisionType
-                ),
-                out_of_control_action_in_flight=None
-                if out_of_control_action_in_flight is None
-                else enum_arg(
-                    "out_of_control_action_in_flight",
-                    out_of_control_action_in_flight,
-                    OutOfControlAction,
-                ),
-                resumable_status=None
-                if resumable_status is None
-                else enum_arg("resumable_status", resumable_status, ResumableStatus),
+                rth_mode=rth_mode,
+                wayline_precision_type=wayline_precision_type,
+                out_of_control_action_in_flight=out_of_control_action_in_flight,
+                resumable_status=resumable_status,
                 time_zone=time_zone,
-                repeat_type=None
-                if repeat_type is None
-                else enum_arg("repeat_type", repeat_type, RepeatType),
+                repeat_type=repeat_type,
                 min_battery_capacity=min_battery_capacity,
-                begin_at=None if begin_at is None else unix_seconds("begin_at", begin_at),
-                latest_begin_at=None
-                if latest_begin_at is None
-                else unix_seconds("latest_begin_at", latest_begin_at),
+                begin_at=begin_at,
+                latest_begin_at=latest_begin_at,
+                end_at=end_at,
+                recurring_task_start_time_list=recurring_task_start_time_list,
+                continuous_task_periods=continuous_task_periods,
+                repeat_option=repeat_option,
             )
         elif not isinstance(body, FlightTaskCreate):
             raise InvalidArgumentError("body must be a FlightTaskCreate")
@@ -197,54 +304,46 @@ class Tasks(Resource):
     async def list(
         self,
         *,
-        sn: str,
-        begin_at: int | dt.datetime,
-        end_at: int | dt.datetime,
-        name: str | None = None,
-        task_type: TaskType | str | None = None,
-        status: str | None = None,
         page: int | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         project_uuid: str | None = None,
+        **filters: Unpack[TaskFilters],
     ) -> Page[FlightTask]:
-        """Every task matching the filters (as :meth:`list_page`), all pages fetched
-        (``page_size`` per request). The same as collecting :meth:`iter`.
+        """Every task matching the filters (:class:`TaskFilters`, as :meth:`list_page`), all
+        pages fetched (``page_size`` per request). The same as collecting :meth:`iter`.
 
         ``page=`` is deprecated: it returns that one page, as :meth:`list_page` does.
         """
-        walk = self._pages(sn, begin_at, end_at, name, task_type, status, page_size, project_uuid)
-        return await self._every("tasks.list", page, walk)
+        fixed = {"page_size": page_size, "project_uuid": project_uuid, **filters}
+        return await self._list_all("tasks.list", page, self.list_page, **fixed)
 
     async def list_page(
         self,
         page: int = 1,
         *,
-        sn: str,
-        begin_at: int | dt.datetime,
-        end_at: int | dt.datetime,
-        name: str | None = None,
-        task_type: TaskType | str | None = None,
-        status: str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         project_uuid: str | None = None,
+        **filters: Unpack[TaskFilters],
     ) -> Page[FlightTask]:
         """One page of tasks. ``GET /openapi/v0.1/flight-task/list`` (§7.4).
 
-        ``sn`` the dock; ``begin_at``/``end_at`` the window (unix seconds or aware datetimes,
-        both required); optional ``name``, ``task_type`` and ``status`` filters; ``page`` from 1
-        and ``page_size`` (sent as clients do; up to 100).
+        Filters (:class:`TaskFilters`): ``sn`` the dock; ``begin_at``/``end_at`` the window
+        (unix seconds or aware datetimes, both required); optional ``name``, ``task_type`` and
+        ``status``. ``page`` from 1 and ``page_size`` (sent as clients do; up to 100).
         """
+        f = filter_params(filters, TaskFilters)
         check_paging(page, page_size, maximum=MAX_PAGE_SIZE)
-        start, end = unix_seconds("begin_at", begin_at), unix_seconds("end_at", end_at)
+        start, end = unix_seconds("begin_at", f["begin_at"]), unix_seconds("end_at", f["end_at"])
         if start > end:
             raise InvalidArgumentError("begin_at must not be after end_at")
+        task_type = f.get("task_type")
         params = {
-            "sn": require_text("sn", sn),
+            "sn": require_text("sn", f["sn"]),
             "begin_at": start,
             "end_at": end,
-            "name": name,
+            "name": f.get("name"),
             "task_type": None if task_type is None else str(task_type),
-            "status": status,
+            "status": f.get("status"),
             "page": page,
             "page_size": page_size,
         }
@@ -259,43 +358,14 @@ class Tasks(Resource):
     async def iter(
         self,
         *,
-        sn: str,
-        begin_at: int | dt.datetime,
-        end_at: int | dt.datetime,
-        name: str | None = None,
-        task_type: TaskType | str | None = None,
-        status: str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         project_uuid: str | None = None,
+        **filters: Unpack[TaskFilters],
     ) -> AsyncIterator[FlightTask]:
         """Every task matching the filters of :meth:`list_page`, fetching pages lazily."""
-        walk = self._pages(sn, begin_at, end_at, name, task_type, status, page_size, project_uuid)
-        async for task in self._iter_pages(walk):
+        fixed = {"page_size": page_size, "project_uuid": project_uuid, **filters}
+        async for task in self._iter_all(self.list_page, **fixed):
             yield task
-
-    def _pages(
-        self,
-        sn: str,
-        begin_at: int | dt.datetime,
-        end_at: int | dt.datetime,
-        name: str | None,
-        task_type: TaskType | str | None,
-        status: str | None,
-        page_size: int,
-        project_uuid: str | None,
-    ) -> Callable[[int], Awaitable[Page[FlightTask]]]:
-        """:meth:`list_page` with all but the page fixed: what ``list()`` and ``iter()`` walk."""
-        return functools.partial(
-            self.list_page,
-            sn=sn,
-            begin_at=begin_at,
-            end_at=end_at,
-            name=name,
-            task_type=task_type,
-            status=status,
-            page_size=page_size,
-            project_uuid=project_uuid,
-        )
 
     async def media(self, task_uuid: str, *, project_uuid: str | None = None) -> Page[TaskMedia]:
         """Photos and videos the task uploaded so far (up to 10,000 per task [secondary]).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -65,8 +64,8 @@ class Waylines(Resource):
 
         ``page=`` is deprecated: it returns that one page, as :meth:`list_page` does.
         """
-        fetch = functools.partial(self.list_page, page_size=page_size, project_uuid=project_uuid)
-        return await self._every("waylines.list", page, fetch)
+        fixed = {"page_size": page_size, "project_uuid": project_uuid}
+        return await self._list_all("waylines.list", page, self.list_page, **fixed)
 
     async def list_page(
         self,
@@ -90,8 +89,8 @@ class Waylines(Resource):
         self, *, page_size: int = DEFAULT_PAGE_SIZE, project_uuid: str | None = None
     ) -> AsyncIterator[Wayline]:
         """Every wayline of the project, fetching pages lazily."""
-        fetch = functools.partial(self.list_page, page_size=page_size, project_uuid=project_uuid)
-        async for line in self._iter_pages(fetch):
+        fixed = {"page_size": page_size, "project_uuid": project_uuid}
+        async for line in self._iter_all(self.list_page, **fixed):
             yield line
 
     async def get(self, wayline_id: str, *, project_uuid: str | None = None) -> WaylineDetail:

@@ -9,6 +9,7 @@ import ipaddress
 import sys
 from collections.abc import Sequence
 
+from .routes import AREA_NAMES
 from .server import Simulator
 
 
@@ -30,6 +31,17 @@ def parse_schedule(value: str) -> list[tuple[float, float]]:
     if not steps or any(len(s) != 2 or s[1] <= 0 for s in steps):
         raise argparse.ArgumentTypeError(f"not a schedule (T:R,...): {value!r}")
     return [(s[0], s[1]) for s in steps]
+
+
+def parse_areas(value: str) -> tuple[str, ...]:
+    """``converters,open_models`` → ``("converters", "open_models")``, each a known area."""
+    names = tuple(n.strip().replace("-", "_") for n in value.split(",") if n.strip())
+    unknown = [n for n in names if n not in AREA_NAMES]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown area {', '.join(unknown) or value!r} (areas: {', '.join(AREA_NAMES)})"
+        )
+    return names
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,7 +101,23 @@ def build_parser() -> argparse.ArgumentParser:
         default="http",
         help="noise as HTTP 429 + Retry-After: 0, as HTTP 200 + code 210429, or both",
     )
-    p.add_argument("--http-errors", action="store_true", help="auth errors as HTTP 401/403/404")
+    p.add_argument(
+        "--http-errors", action="store_true", help="scope and not-found errors as HTTP 403/404 too"
+    )
+    p.add_argument(
+        "--auth-style",
+        choices=("http", "envelope"),
+        default="http",
+        help="a bad token: HTTP 401 as public gateways (default), or HTTP 200 + code 200401",
+    )
+    p.add_argument(
+        "--unserved",
+        type=parse_areas,
+        default=(),
+        metavar="AREA,...",
+        help=f"areas this deployment does not serve (HTTP 404, empty body), e.g. converters "
+        f"as the public EU gateway; areas: {', '.join(AREA_NAMES)}",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--token", default=None, help="organization key to accept (default: generated)")
     return p
@@ -114,6 +142,8 @@ async def _serve(args: argparse.Namespace) -> None:
         project_rate_limit=args.project_rate_limit,
         project_rate_burst=args.project_rate_burst,
         retry_after=args.retry_after,
+        auth_style=args.auth_style,
+        unserved=args.unserved,
     )
     sim.faults.rate_limit_noise = args.noise_rate
     sim.faults.rate_limit_noise_style = args.noise_style
@@ -129,6 +159,8 @@ async def _serve(args: argparse.Namespace) -> None:
         )
         for project in st.projects.values():
             print(f"  project {project.uuid}  {project.name}", flush=True)
+        if sim.unserved:
+            print(f"not served here (HTTP 404): {', '.join(sorted(sim.unserved))}", flush=True)
         print("Ctrl-C to stop.", flush=True)
         await asyncio.Event().wait()
 

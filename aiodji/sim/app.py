@@ -1,6 +1,7 @@
 """The aiohttp application of the simulator: the middlewares around the route modules.
 
-Middlewares, outermost first: request stats → faults → rate limit → auth/headers. The
+Middlewares, outermost first: the simulator's own ``GET /_sim/stats`` → request stats →
+unserved areas (HTTP 404, empty body) → faults → rate limit → auth/headers. The
 envelope kit the routes and middlewares share lives in :mod:`aiodji.sim.envelope`.
 """
 
@@ -13,6 +14,7 @@ import time
 from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from .envelope import (
     CODE_BAD_REQUEST,
@@ -34,7 +36,7 @@ from .routes import register_all
 if TYPE_CHECKING:
     from .server import Simulator
 
-__all__ = ["ABORTED_KEY", "make_app", "retry_after_header"]
+__all__ = ["ABORTED_KEY", "SIM_STATS_PATH", "make_app", "retry_after_header"]
 
 ABORTED_KEY: Final = web.ResponseKey("aiodji_sim_aborted", bool)
 
@@ -71,9 +73,20 @@ def _abort(request: web.Request) -> web.Response:
     return resp
 
 
-def make_app(sim: Simulator) -> web.Application:
+SIM_STATS_PATH: Final = "/_sim/stats"
+
+
+def _observing(sim: Simulator) -> tuple[Middleware, Middleware]:
+    """``GET /_sim/stats`` and the request counters."""
     stats = sim.stats
-    limiter = sim.limiter
+
+    @web.middleware
+    async def sim_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
+        # the simulator's own introspection: outside the API, so never counted, limited,
+        # faulted or authenticated
+        if request.path == SIM_STATS_PATH and request.method == "GET":
+            return web.json_response(stats.to_wire())
+        return await handler(request)
 
     @web.middleware
     async def stats_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -94,6 +107,13 @@ def make_app(sim: Simulator) -> web.Application:
             if sent_code is not None:
                 stats.by_code[sent_code] += 1
         return resp
+
+    return sim_mw, stats_mw
+
+
+def _faulting(sim: Simulator) -> Middleware:
+    """The injected faults of ``sim.faults``."""
+    stats = sim.stats
 
     @web.middleware
     async def faults_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -149,6 +169,14 @@ def make_app(sim: Simulator) -> web.Application:
         await asyncio.sleep(faults.slow_seconds)
         return resp
 
+    return faults_mw
+
+
+def _rate_limiting(sim: Simulator) -> Middleware:
+    """The organization's and the projects' token buckets, and rate-limit noise."""
+    stats = sim.stats
+    limiter = sim.limiter
+
     @web.middleware
     async def ratelimit_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.headers.get("X-User-Token") != sim.token:
@@ -176,9 +204,25 @@ def make_app(sim: Simulator) -> web.Application:
             CODE_RATE_LIMITED, "rate limited", 429, retry_after_header(sim.retry_after, wait)
         )
 
+    return ratelimit_mw
+
+
+def _serving(sim: Simulator, area_of: dict[object, str]) -> tuple[Middleware, Middleware]:
+    """Unserved areas (HTTP 404, empty body), then authentication, headers and project scope."""
+
     def error(code: int, message: str) -> web.Response:
         status = _HTTP_FOR_CODE.get(code, 200) if sim.http_errors else 200
+        if code == CODE_TOKEN and sim.auth_style == "http":
+            status = 401  # what a public gateway answers a bad or wrong-region key
         return fail(code, message, status)
+
+    @web.middleware
+    async def unserved_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
+        # a deployment without an area (stream forwarding on a public gateway) answers its
+        # documented paths with HTTP 404 and an EMPTY body, before anything else
+        if sim.unserved and area_of.get(request.match_info.route.resource) in sim.unserved:
+            return web.Response(status=404, body=b"")
+        return await handler(request)
 
     @web.middleware
     async def auth_mw(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -213,6 +257,22 @@ def make_app(sim: Simulator) -> web.Application:
                 return fail(exc.code, exc.message, exc.status)
             return error(exc.code, exc.message)
 
-    app = web.Application(middlewares=[stats_mw, faults_mw, ratelimit_mw, auth_mw])
-    register_all(app, sim)
+    return unserved_mw, auth_mw
+
+
+def make_app(sim: Simulator) -> web.Application:
+    area_of: dict[object, str] = {}
+    sim_mw, stats_mw = _observing(sim)
+    unserved_mw, auth_mw = _serving(sim, area_of)
+    app = web.Application(
+        middlewares=[
+            sim_mw,
+            stats_mw,
+            unserved_mw,
+            _faulting(sim),
+            _rate_limiting(sim),
+            auth_mw,
+        ]
+    )
+    area_of.update(register_all(app, sim))  # filled once the routes exist
     return app

@@ -6,6 +6,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import attrs
 
@@ -67,10 +68,6 @@ class Faults:
 
     def __attrs_post_init__(self) -> None:
         self.rng = random.Random(self.seed)
-
-    def reseed(self, seed: int) -> None:
-        self.seed = seed
-        self.rng = random.Random(seed)
 
     def reset(self) -> None:
         """Turn every fault off (keeps the random generator)."""
@@ -136,14 +133,30 @@ class SimStats:
     by_code: Counter[int] = attrs.field(factory=Counter)
     rate_limited: int = 0
     faults: Counter[str] = attrs.field(factory=Counter)
+    # which spelling of a disputed request field came, e.g. "command.device_command" or
+    # "control.drone_sn": tells a user which name a real client sends
+    request_names: Counter[str] = attrs.field(factory=Counter)
 
     def reset(self) -> None:
+        self.request_names.clear()
         self.total = 0
         self.by_route.clear()
         self.by_status.clear()
         self.by_code.clear()
         self.rate_limited = 0
         self.faults.clear()
+
+    def to_wire(self) -> dict[str, Any]:
+        """The counters as JSON (``GET /_sim/stats``)."""
+        return {
+            "total": self.total,
+            "by_route": {f"{m} {r}": n for (m, r), n in sorted(self.by_route.items())},
+            "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
+            "by_code": {str(k): v for k, v in sorted(self.by_code.items())},
+            "rate_limited": self.rate_limited,
+            "faults": dict(sorted(self.faults.items())),
+            "request_names": dict(sorted(self.request_names.items())),
+        }
 
     def count(self, method: str, route: str | None = None) -> int:
         """Requests seen for a method (and route template, if given)."""

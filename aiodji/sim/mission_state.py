@@ -26,6 +26,17 @@ MEDIA_PER_TASK = 4
 TRACK_POINTS = 12
 EARTH_RADIUS_M = 6_371_000.0
 
+# create-body fields a task's info does not repeat: its own times are set per run
+NOT_ECHOED = frozenset(
+    {
+        "begin_at",
+        "latest_begin_at",
+        "end_at",
+        "recurring_task_start_time_list",
+        "continuous_task_periods",
+        "repeat_option",
+    }
+)
 TASK_STEPS = {"waiting": "executing", "executing": "success"}
 MODEL_STEPS = {"waiting": ("processing", 50), "processing": ("success", 100)}
 
@@ -124,7 +135,14 @@ class SimTask:
         return int(self.uuid.replace("-", "")[:7], 16)  # stable per task, an int as live
 
     def to_wire(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.body.items() if k not in ("begin_at", "latest_begin_at")}
+        out = {k: v for k, v in self.body.items() if k not in NOT_ECHOED}
+        option = self.body.get("repeat_option") or {}
+        out.update(  # the detail's repetition fields: week_of_month one integer (doc-client)
+            interval=option.get("interval", 0),
+            days_of_month=option.get("days_of_month"),
+            days_of_week=option.get("days_of_week"),
+            week_of_month=option.get("week_of_month", 0),
+        )
         out.update(
             uuid=self.uuid,
             status=self.status,
@@ -267,7 +285,12 @@ class MissionState:
     # ---- tasks --------------------------------------------------------------------------------
 
     def add_task(
-        self, project_uuid: str, body: dict[str, Any], begin_at: int, drone_sn: str = ""
+        self,
+        project_uuid: str,
+        body: dict[str, Any],
+        begin_at: int,
+        drone_sn: str = "",
+        end_at: int | None = None,
     ) -> SimTask:
         task = SimTask(
             uuid=self.new_id(),
@@ -275,6 +298,7 @@ class MissionState:
             body=dict(body),
             begin_at=begin_at,
             drone_sn=drone_sn,
+            end_at=end_at,
         )
         self.tasks[task.uuid] = task
         return task

@@ -14,11 +14,13 @@ from aiohttp import web
 
 from .app import make_app
 from .faults import Faults, RateLimiter, SimStats
+from .routes import AREA_NAMES
 from .state import SimState
 
-__all__ = ["RateLimitStyle", "RetryAfterStyle", "Simulator", "make_token"]
+__all__ = ["AuthStyle", "RateLimitStyle", "RetryAfterStyle", "Simulator", "make_token"]
 
 RateLimitStyle = Literal["http", "business"]
+AuthStyle = Literal["http", "envelope"]
 RetryAfterStyle = Literal["seconds", "none", "date"]
 _FAR_FUTURE = 4_102_444_800  # 2100-01-01
 
@@ -51,13 +53,19 @@ class Simulator:
     ``async with Simulator() as sim:`` then use ``sim.url`` / ``sim.token`` / ``sim.state``.
     Knobs that may change at runtime: ``sim.faults.*``, ``sim.set_rate_limit()``,
     ``sim.set_project_rate_limit()``, ``sim.rate_limit_style``, ``sim.retry_after``,
-    ``sim.http_errors``, ``sim.token``, ``sim.state.converter_limit``.
+    ``sim.http_errors``, ``sim.auth_style``, ``sim.unserved``, ``sim.token``,
+    ``sim.state.converter_limit``.
 
     Rate limits: one token bucket for the organization (``rate_limit``/``rate_burst``, or a
     ``rate_schedule`` such as ``[(0, 40), (6, 200)]``; ``tenant_share`` of it consumed by another
     tenant) and optionally one per project (``project_rate_limit``, keyed by X-Project-Uuid).
     ``retry_after``: the 429's header as whole seconds (at least 1, as FlightHub 2), absent, or an
     HTTP-date. Random rate-limit noise: ``faults.rate_limit_noise`` (probability per request).
+
+    Deployments: ``auth_style="http"`` (default) answers a bad token with HTTP 401, as public
+    gateways do; ``"envelope"`` with HTTP 200 and code 200401. ``unserved`` names areas (route
+    modules: ``converters``, ``open_models``, ...) this deployment does not serve: their paths
+    answer HTTP 404 with an empty body, as stream forwarding on the public EU gateway.
     """
 
     def __init__(
@@ -83,6 +91,8 @@ class Simulator:
         project_rate_limit: float | None = None,
         project_rate_burst: float | None = None,
         retry_after: RetryAfterStyle = "seconds",
+        auth_style: AuthStyle = "http",
+        unserved: Sequence[str] = (),
     ) -> None:
         if rate_limit_style not in ("http", "business"):
             raise ValueError("rate_limit_style must be 'http' or 'business'")
@@ -111,6 +121,13 @@ class Simulator:
         self.retry_after: RetryAfterStyle = retry_after
         self.rate_limit_style: RateLimitStyle = rate_limit_style
         self.http_errors: bool = http_errors
+        if auth_style not in ("http", "envelope"):
+            raise ValueError("auth_style must be 'http' or 'envelope'")
+        self.auth_style: AuthStyle = auth_style
+        unknown = sorted(set(unserved) - set(AREA_NAMES))
+        if unknown:
+            raise ValueError(f"unknown area {', '.join(unknown)} (areas: {', '.join(AREA_NAMES)})")
+        self.unserved: frozenset[str] = frozenset(unserved)
         self.host = host
         self.port = port
         self._shutdown_timeout = shutdown_timeout

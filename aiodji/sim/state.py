@@ -443,10 +443,3 @@ class SimState:
             if new != conv.state:
                 conv.state = new
                 conv.update_ts = now
-
-    def set_converter_state(self, converter_id: str, state: str, code: int = 0) -> None:
-        """Force a forwarding state (e.g. "error"/"failed" with a 2120xx code) for tests."""
-        conv = self.converters[converter_id]
-        conv.state = state
-        conv.code = code
-        conv.update_ts = _now_ms()

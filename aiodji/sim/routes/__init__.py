@@ -22,7 +22,7 @@ from . import (
 if TYPE_CHECKING:
     from ..server import Simulator
 
-__all__ = ["AREAS", "register_all"]
+__all__ = ["AREAS", "AREA_NAMES", "register_all"]
 
 AREAS = (
     system,
@@ -38,6 +38,16 @@ AREAS = (
 )
 
 
-def register_all(app: web.Application, sim: Simulator) -> None:
-    for area in AREAS:
+# the names ``--unserved`` takes: each route module's own name
+AREA_NAMES = tuple(area.__name__.rsplit(".", 1)[-1] for area in AREAS)
+
+
+def register_all(app: web.Application, sim: Simulator) -> dict[object, str]:
+    """Mount every area's routes; returns each route resource's area name (what a deployment
+    that does not serve an area hides)."""
+    area_of: dict[object, str] = {}
+    for area, name in zip(AREAS, AREA_NAMES, strict=True):
         area.register(app, sim)
+        for resource in app.router.resources():
+            area_of.setdefault(resource, name)
+    return area_of

@@ -1,4 +1,4 @@
-"""Device management (API.md §5): thing model, HMS, commands, camera/lens, control, quality, RTK.
+"""Device management: thing model, HMS, commands, camera/lens, control, quality, RTK.
 
 Error codes where the docs give none (invented for the simulator, documented here):
 200404 for a serial number that is not in the project; 200500 for a missing field or a value
@@ -41,6 +41,21 @@ def _choice(body: dict[str, Any], key: str, allowed: frozenset[str] | tuple[str,
     if value not in allowed:
         raise ApiError(CODE_BAD_REQUEST, f"invalid parameter: {key}")
     return value
+
+
+# Request names where the documentation and another client disagree (neither live-verified):
+# the documented one first. Both are accepted; ``sim.stats.request_names`` counts which came.
+COMMAND_NAMES: Final = ("device_command", "command")
+CONTROL_SN_NAMES: Final = ("sn", "drone_sn")
+
+
+def _either(body: dict[str, Any], names: tuple[str, ...], area: str, seen: Any) -> str:
+    """The value under the first of ``names`` present, counted as ``"<area>.<name>"``."""
+    for name in names:
+        if name in body:
+            seen[f"{area}.{name}"] += 1
+            return required_str(body, name)
+    return required_str(body, names[0])  # the error names the documented field
 
 
 def _camera(device: Device, camera_index: str) -> dict[str, Any]:
@@ -100,7 +115,9 @@ def register(app: web.Application, sim: Simulator) -> None:
     async def command(request: web.Request) -> web.StreamResponse:
         dev = device(request, request.match_info["device_sn"])
         body = await read_json(request)
-        cmd = _choice(body, "device_command", DEVICE_COMMANDS)
+        cmd = _either(body, COMMAND_NAMES, "command", sim.stats.request_names)
+        if cmd not in DEVICE_COMMANDS:
+            raise ApiError(CODE_BAD_REQUEST, "invalid parameter: device_command")
         ops.commands.setdefault(dev.sn, []).append(cmd)
         return ok(omit_data=True)
 
@@ -130,7 +147,7 @@ def register(app: web.Application, sim: Simulator) -> None:
 
     async def control_target(request: web.Request) -> tuple[Device, list[str]]:
         body = await read_json(request)
-        dev = drone(request, required_str(body, "sn"))
+        dev = drone(request, _either(body, CONTROL_SN_NAMES, "control", sim.stats.request_names))
         payloads = body.get("payload_index")
         if not isinstance(payloads, list) or not payloads:
             raise ApiError(CODE_BAD_REQUEST, "invalid parameter: payload_index")
@@ -152,12 +169,17 @@ def register(app: web.Application, sim: Simulator) -> None:
         check_not_taken(dev.sn, payloads)
         for index in payloads:
             ops.controls[(dev.sn, index)] = OPENAPI_HOLDER
+        dock = next(
+            (p.gateway.sn for p in sim.state.device_pairs(dev.project_uuid) if p.drone is dev), ""
+        )
+        # gateway and user are objects in the reference another client was built from; their
+        # keys are not documented (these are the simulator's)
         held = [
-            {"type": "payload", "gateway": "", "user": OPENAPI_HOLDER,
+            {"type": "payload", "gateway": {"sn": dock}, "user": {"user_id": OPENAPI_HOLDER},
              "payload_index": index}
             for index in payloads
         ]  # fmt: skip
-        return ok({"drone_sn": dev.sn, "controls": held})  # §13 reply shape
+        return ok({"drone_sn": dev.sn, "controls": held})
 
     @project_scoped
     async def release_control(request: web.Request) -> web.StreamResponse:

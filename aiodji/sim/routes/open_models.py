@@ -1,5 +1,6 @@
-"""Open modeling (API.md §13.1): token → upload callback → resource → start → running → get →
-stop / delete, with the documented file-count limits. State lives on the app (one per server)."""
+"""Open modeling: token → upload callback → resource → start → running → get → stop / delete,
+with the documented file-count limits. Status fields are integers as live (codes as in
+:mod:`aiodji.models.open_models`). State lives on the app (one per server)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 from aiohttp import web
 
+from ...models.open_models import OpenModelStatus, OpenModelType, ResourceStatus, ZipStatus
 from ..envelope import CODE_BAD_REQUEST, CODE_NOT_FOUND, ApiError, ok, read_json, required_str
 
 if TYPE_CHECKING:
@@ -17,13 +19,20 @@ __all__ = ["register"]
 
 BASE: Final = "/openapi/v0.1/open_model"
 MAX_CALLBACK_FILES: Final = 100
-# images a job needs (§13.1): 2D/3D/LiDAR 5–20,000, 3DGS 10–4,000
+# images a job needs: 2D/3D/LiDAR 5–20,000, 3DGS 10–4,000
 IMAGE_LIMITS: Final = {
     "parameter_2d": (5, 20_000),
     "parameter_3d": (5, 20_000),
     "parameter_lidar": (5, 20_000),
     "parameter_3dgs": (10, 4_000),
 }
+MODEL_TYPES: Final = {
+    "parameter_2d": OpenModelType.MODEL_2D,
+    "parameter_3d": OpenModelType.MODEL_3D,
+    "parameter_3dgs": OpenModelType.MODEL_3DGS,
+    "parameter_lidar": OpenModelType.MODEL_LIDAR,
+}
+RUNNING: Final = OpenModelStatus.RECONSTRUCTION_EXECUTING
 
 
 @attrs.define
@@ -37,21 +46,22 @@ class _Batch:
 class _Job:
     model_uuid: str
     resource_uuid: str
-    model_type: str
-    status: str = "running"
-    progress: float = 0.0
+    model_type: int
+    status: int = RUNNING
+    progress: int = 0
 
     def to_wire(self) -> dict[str, Any]:
+        done = self.status == OpenModelStatus.RECONSTRUCTION_SUCCESS
         return {
             "resource_uuid": self.resource_uuid,
             "model_uuid": self.model_uuid,
-            "model_type": self.model_type,
-            "model_status": self.status,
+            "model_type": int(self.model_type),
+            "model_status": int(self.status),
             "model_size": 0,
             "reconstruction_progress": self.progress,
             "error_code": 0,
-            "zip_status": "none",
-            "zip_progress": 0,
+            "zip_status": int(ZipStatus.FINISH if done else ZipStatus.INIT),
+            "zip_progress": 100 if done else 0,
             "zip_file_key": "",
         }
 
@@ -105,19 +115,25 @@ def register(app: web.Application, sim: Simulator) -> None:
             if not isinstance(entry, dict):
                 raise ApiError(CODE_BAD_REQUEST, "invalid parameter: files")
             etag = required_str(entry, "etag")
-            if etag.startswith('"') or etag.endswith('"'):  # §13.1: S3 etags without quotes
+            if etag.startswith('"') or etag.endswith('"'):  # documented: etags without quotes
                 raise ApiError(CODE_BAD_REQUEST, "invalid parameter: etag (without quotes)")
             batch.files[required_str(entry, "name")] = etag
-        return ok({"resource_uuid": batch.resource_uuid, "file_count": len(batch.files)})
+        return ok(
+            {
+                "resource_uuid": batch.resource_uuid,
+                "upload_count": len(batch.files),
+                "file_name_list": sorted(batch.files),
+            }
+        )
 
     async def get_resource(request: web.Request) -> web.StreamResponse:
         batch = batch_of(request.match_info["resource_uuid"])
         return ok(
             {
                 "resource_uuid": batch.resource_uuid,
-                "status": "uploaded" if batch.files else "empty",
+                "status": int(ResourceStatus.IMPORT_SUCCESS),
                 "resource_size": 4_000_000 * len(batch.files),
-                "file_names": sorted(batch.files) or None,  # null list when empty (§13)
+                "file_names": sorted(batch.files) or None,  # null list when empty, as live
             }
         )
 
@@ -131,26 +147,33 @@ def register(app: web.Application, sim: Simulator) -> None:
         kinds = [k for k in IMAGE_LIMITS if k in body]
         if not kinds or not all(isinstance(body[k], str) for k in kinds):
             raise ApiError(CODE_BAD_REQUEST, "invalid parameter: a parameter_* JSON string")
-        started = []
-        for kind in kinds:
+        for kind in kinds:  # all checked before any job starts
             low, high = IMAGE_LIMITS[kind]
             if not low <= len(batch.files) <= high:
                 raise ApiError(CODE_BAD_REQUEST, f"{kind} needs {low}..{high} images")
-            job = _Job(sim.state.new_uuid(), batch.resource_uuid, kind.removeprefix("parameter_"))
+        started: dict[str, Any] = {}
+        for kind in kinds:
+            job = _Job(sim.state.new_uuid(), batch.resource_uuid, MODEL_TYPES[kind])
             jobs[job.model_uuid] = job
-            started.append(job.to_wire())
-        return ok({"list": started})
+            reply_key = "model_" + kind.removeprefix("parameter_")
+            started[reply_key] = {
+                "uuid": job.model_uuid,
+                "status": int(RUNNING),
+                "sub_error_code": 0,
+            }
+        return ok(started)
 
     async def stop(request: web.Request) -> web.StreamResponse:
-        job_of(request).status = "stopped"
+        job_of(request).status = OpenModelStatus.RECONSTRUCTION_CANCELED
         return ok(omit_data=True)
 
     async def get(request: web.Request) -> web.StreamResponse:
         job = job_of(request)
         reply = ok(job.to_wire())
-        if job.status == "running":  # each read moves a job on, after answering
-            job.progress = min(100.0, job.progress + 50.0)
-            job.status = "success" if job.progress >= 100 else "running"
+        if job.status == RUNNING:  # each read moves a job on, after answering
+            job.progress = min(100, job.progress + 50)
+            if job.progress >= 100:
+                job.status = OpenModelStatus.RECONSTRUCTION_SUCCESS
         return reply
 
     async def delete(request: web.Request) -> web.StreamResponse:
@@ -158,8 +181,8 @@ def register(app: web.Application, sim: Simulator) -> None:
         return ok(omit_data=True)
 
     async def running(request: web.Request) -> web.StreamResponse:
-        live = [j.to_wire() for j in jobs.values() if j.status == "running"]
-        return ok({"list": live or None})  # an empty list arrives as null (§13)
+        live = [j.to_wire() for j in jobs.values() if j.status == RUNNING]
+        return ok({"list": live or None})  # an empty list arrives as null, as live
 
     router = app.router
     router.add_post(BASE + "/stores/obtain_token", obtain_token)

@@ -97,7 +97,7 @@ def register(app: web.Application, sim: Simulator) -> None:
                     "access_key_secret": grant.access_key_secret,
                     "security_token": grant.security_token,
                     "expire": STS_LIFETIME,
-                    "platform": "minio",  # [live] (§13)
+                    "platform": 1,  # an integer on live; what its codes mean is not documented
                 },
             }
         )

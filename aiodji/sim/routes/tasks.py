@@ -1,8 +1,14 @@
-"""Flight tasks (API.md §7).
+"""Flight tasks.
 
 Validation: ``name``/``wayline_uuid``/``sn``/``task_type`` required, documented enum values
-checked, ``begin_at`` required for timed tasks → 200500; a wayline or task of another project
-or unknown → 200404 (aiodji's choice: the V1 docs give no task error codes). Lifecycle in
+checked, and the documented schedule rules (``timed`` needs ``begin_at``; ``recurring``
+``begin_at``, ``end_at`` and start times; ``continuous`` ``begin_at``, ``end_at`` and periods)
+→ 200500; a wayline or task of another project or unknown → 200404 (aiodji's choice: the V1
+docs give no task error codes).
+
+Scheduling: a recurring task becomes one run per start time, a continuous one a run per period
+(``begin_at``/``end_at`` the period), so ``GET /flight-task/list`` over a time window shows the
+runs inside it; the create reply names the first run. Lifecycle in
 :mod:`aiodji.sim.mission_state`: each ``GET /flight-task/{uuid}`` advances the task one step
 after answering.
 """
@@ -52,6 +58,14 @@ INT_RANGES: Final = {
     "min_battery_capacity": (0, 100),
     "begin_at": (0, 2**40),
     "latest_begin_at": (0, 2**40),
+    "end_at": (0, 2**40),
+}
+TIME_RANGE: Final = (0, 2**40)
+# what each task type needs besides the always-required fields (the documented rules)
+NEEDS: Final = {
+    "timed": ("begin_at",),
+    "recurring": ("begin_at", "end_at", "recurring_task_start_time_list"),
+    "continuous": ("begin_at", "end_at", "continuous_task_periods"),
 }
 STATUS_CHANGES: Final = {
     "suspended": ("waiting", "suspended"),
@@ -67,6 +81,45 @@ def _optional_int(body: dict[str, Any], key: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ApiError(CODE_BAD_REQUEST, f"invalid parameter: {key}")
     return value
+
+
+def _is_time(value: object) -> bool:
+    low, high = TIME_RANGE
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _schedule(body: dict[str, Any]) -> dict[str, Any]:
+    """The schedule fields of a create body, checked (unset ones dropped)."""
+    out: dict[str, Any] = {}
+    starts = body.get("recurring_task_start_time_list")
+    if starts is not None:
+        if not isinstance(starts, list) or not all(_is_time(t) for t in starts):
+            raise ApiError(CODE_BAD_REQUEST, "invalid parameter: recurring_task_start_time_list")
+        out["recurring_task_start_time_list"] = sorted(starts)
+    periods = body.get("continuous_task_periods")
+    if periods is not None:
+        good = isinstance(periods, list) and all(
+            isinstance(p, list) and len(p) == 2 and all(map(_is_time, p)) and p[0] < p[1]
+            for p in periods
+        )
+        if not good:
+            raise ApiError(CODE_BAD_REQUEST, "invalid parameter: continuous_task_periods")
+        out["continuous_task_periods"] = sorted(periods)
+    option = body.get("repeat_option")
+    if option is not None:
+        if not isinstance(option, dict):
+            raise ApiError(CODE_BAD_REQUEST, "invalid parameter: repeat_option")
+        out["repeat_option"] = option
+    return out
+
+
+def _runs(body: dict[str, Any], now: int) -> list[tuple[int, int | None]]:
+    """(begin_at, end_at) of each run a created task makes."""
+    if body["task_type"] == "recurring":
+        return [(t, None) for t in body["recurring_task_start_time_list"]]
+    if body["task_type"] == "continuous":
+        return [(a, b) for a, b in body["continuous_task_periods"]]
+    return [(body.get("begin_at", now), None)]
 
 
 def _query_int(request: web.Request, key: str) -> int:
@@ -96,8 +149,14 @@ def _validated_body(body: dict[str, Any]) -> dict[str, Any]:
         value = _optional_int(body, key)
         if value is not None:
             out[key] = value
-    if out["task_type"] == "timed" and "begin_at" not in out:
-        raise ApiError(CODE_BAD_REQUEST, "invalid parameter: begin_at (required for timed tasks)")
+    out.update(_schedule(body))
+    for key in NEEDS.get(out["task_type"], ()):
+        if not out.get(key):
+            raise ApiError(
+                CODE_BAD_REQUEST, f"invalid parameter: {key} (required for {out['task_type']})"
+            )
+    if "end_at" in out and out["end_at"] < out.get("begin_at", 0):
+        raise ApiError(CODE_BAD_REQUEST, "invalid parameter: end_at before begin_at")
     if "latest_begin_at" in out and out["latest_begin_at"] < out.get("begin_at", 0):
         raise ApiError(CODE_BAD_REQUEST, "invalid parameter: latest_begin_at before begin_at")
     return out
@@ -122,11 +181,11 @@ def register(app: web.Application, sim: Simulator) -> None:
                 break
         else:
             raise ApiError(CODE_BAD_REQUEST, "invalid parameter: sn (not a dock of this project)")
-        begin_at = body.get("begin_at", int(time.time()))
-        task = missions.add_task(project, body, begin_at, drone_sn=drone_sn)
-        return ok(
-            {"task_uuid": task.uuid}  # flat, as the reference client reads it (§13)
-        )
+        runs = [
+            missions.add_task(project, body, begin, drone_sn=drone_sn, end_at=end)
+            for begin, end in _runs(body, int(time.time()))
+        ]
+        return ok({"task_uuid": runs[0].uuid})  # flat, as the reference client reads it
 
     @project_scoped
     async def update_status(request: web.Request) -> web.StreamResponse:
