@@ -8,7 +8,7 @@ without redoing work.
 
 from __future__ import annotations
 
-from .desired import CreateSpec, Desired, StateRule
+from .desired import CreateSpec, Desired, DesiredFileError, StateRule
 from .journal import Journal, read_journal
 from .ops import DEFAULT_CONVERTER_LIMIT, Fleet, FleetReport, QuotaExceeded
 from .plan import Change, ChangeKind, Plan, make_plan, projects_to_list
@@ -21,6 +21,7 @@ __all__ = [
     "ChangeKind",
     "CreateSpec",
     "Desired",
+    "DesiredFileError",
     "Fleet",
     "FleetReport",
     "Journal",
