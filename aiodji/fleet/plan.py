@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import attrs
 
@@ -19,6 +19,7 @@ __all__ = [
     "Change",
     "ChangeKind",
     "Plan",
+    "find_converter",
     "make_plan",
     "projects_to_list",
 ]
@@ -59,6 +60,36 @@ class Change:
     def description(self) -> str:
         return f"skipped ({self.skipped})" if self.skipped else f"will {self.kind}"
 
+    def target_in(self, live: Iterable[Converter]) -> Converter | None:
+        """The converter this change is about among ``live`` (a create's by its unique name)."""
+        if self.kind is ChangeKind.CREATE:
+            return find_converter(live, name=self.converter_name)
+        return find_converter(live, converter_id=self.converter_id)
+
+    def satisfied_by(self, current: Converter | None) -> bool:
+        """Whether the server already is as this change wants, given :meth:`target_in`'s
+        answer: a create exists, a delete is gone, an enable/disable holds. A converter gone
+        before its enable/disable counts too: nothing is left to change."""
+        if self.kind is ChangeKind.CREATE:
+            return current is not None
+        if current is None:
+            return True
+        if self.kind is ChangeKind.DELETE:
+            return False
+        return bool(current.auto_push_stream) is (self.kind is ChangeKind.ENABLE)
+
+
+def find_converter(
+    converters: Iterable[Converter], *, name: str | None = None, converter_id: str | None = None
+) -> Converter | None:
+    """The first converter with this id or this exact name (the one matcher for both)."""
+    for c in converters:
+        if (converter_id is not None and c.converter_id == converter_id) or (
+            name is not None and c.converter_name == name
+        ):
+            return c
+    return None
+
 
 @attrs.frozen
 class Plan:
@@ -74,6 +105,7 @@ class Plan:
     # project uuid → why its converters could not be read (NotAvailableError: the deployment
     # lacks stream forwarding); such projects are reported, not a failed run
     unavailable: dict[str, str] = attrs.field(factory=dict)
+    desired: Desired | None = attrs.field(default=None, repr=False)  # what it was made for
 
     def __len__(self) -> int:
         return len(self.changes)
@@ -141,7 +173,7 @@ def make_plan(
                     doomed[c.converter_id] = c
     creates: list[Change] = []
     for spec, project in zip(desired.create, create_projects, strict=True):
-        existing = next((c for c in listed[project.uuid] if c.converter_name == spec.name), None)
+        existing = find_converter(listed[project.uuid], name=spec.name)
         if existing is not None and existing.converter_id in doomed:
             raise InvalidArgumentError(f"{spec.name!r} is both in [[create]] and [[delete]]")
         if existing is not None:
@@ -173,11 +205,11 @@ def make_plan(
         if cid in doomed:
             continue
         c = converters[cid]
-        if bool(c.auto_push_stream) is enabled:
+        change = _change(ChangeKind.ENABLE if enabled else ChangeKind.DISABLE, c, by_uuid)
+        if change.satisfied_by(c):
             unchanged += 1
         else:
-            kind = ChangeKind.ENABLE if enabled else ChangeKind.DISABLE
-            changes.append(_change(kind, c, by_uuid))
+            changes.append(change)
 
     skipped: list[Change] = []
     count: int | None = None
@@ -198,6 +230,7 @@ def make_plan(
         projects=tuple(wanted),
         converter_limit=quota,
         converter_count=count,
+        desired=desired,
     )
 
 
