@@ -124,6 +124,10 @@ async def test_plan_of_a_selection_that_matches_nothing_is_an_error(tmp_path: Pa
         assert nothing.isError and "matches no converter" in nothing.content[0].text
         shown = payload(await session.call_tool("plan", {"enabled": True}))
         assert all(c["action"] == "enable" and "key" in c for c in shown["changes"])
+        direct = await session.call_tool("converters_set_enabled", {"converter_id": "x"})
+        assert direct.isError and "use plan, then apply" in direct.content[0].text
+        secret = await session.call_tool("projects_sts_token", {"project_uuid": "p"})
+        assert secret.isError and "--allow-secrets" in secret.content[0].text
 
 
 async def test_an_unexpected_error_is_a_tool_error_and_the_server_keeps_serving(

@@ -50,6 +50,19 @@ class ToolPolicy:
             return self.allow_secrets
         return op.risk == "write" or (op.risk == "dangerous" and self.allow_dangerous)
 
+    def hidden_because(self, op: Operation) -> str:
+        """Why ``op`` is not a tool here: the flag that would offer it."""
+        if self.read_only:
+            return "the server is --read-only"
+        if op.name in PLANNED_WRITES and not self.allow_direct_writes:
+            return "use plan, then apply (or serve with --allow-direct-writes)"
+        # worded so that redact_text's "secret: value" rule leaves the message alone
+        if op.risk == "secret":
+            return "its reply carries credentials (serve with --allow-secrets)"
+        if op.risk == "dangerous":
+            return "it is dangerous (serve with --allow-dangerous)"
+        return "not allowed"
+
     def tools(self, operations: Iterable[Operation] = OPERATIONS) -> dict[str, Operation]:
         return {tool_name(op): op for op in operations if self.offers(op)}
 

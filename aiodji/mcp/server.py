@@ -30,7 +30,7 @@ from aiodji.errors import DJIError
 from aiodji.fleet import Desired, Plan, change_record, result_record
 from aiodji.fleet.selection import Selection
 from aiodji.operation_calls import argument_schema, call_operation
-from aiodji.operations import Operation
+from aiodji.operations import OPERATIONS, Operation
 from aiodji.redact import redact_text
 
 from .policy import ToolPolicy, project_arg, structured, tool_name
@@ -165,7 +165,7 @@ async def _answer(
 ) -> types.CallToolResult:
     """The error boundary of one tool call: a result, or a tool error — never a crash."""
     try:
-        value = await _dispatch(client, ops, book, name, arguments, policy.read_only)
+        value = await _dispatch(client, ops, book, name, arguments, policy)
         op = ops.get(name)
         content = structured(value, reveal=op is not None and op.risk == "secret")
     except DJIError as exc:
@@ -188,7 +188,7 @@ async def _dispatch(
     book: PlanBook,
     name: str,
     arguments: dict[str, Any],
-    read_only: bool,
+    policy: ToolPolicy,
 ) -> Any:
     if name == "plan":
         desired = _desired(arguments)
@@ -198,7 +198,7 @@ async def _dispatch(
         plan_id = book.add(desired, plan)
         changes = [change_record(c) for c in (*plan.changes, *plan.skipped)]
         return {"plan_id": plan_id, "summary": plan.summary(), "changes": changes}
-    if name == "apply" and not read_only:
+    if name == "apply" and not policy.read_only:
         desired, shown = book.take(str(arguments.get("plan_id", "")))
         now = await client.fleet.plan(desired)
         if not same_changes(shown, now):
@@ -210,11 +210,18 @@ async def _dispatch(
         return {"type": "summary", **report.counts, "ok": report.ok, "failures": failures}
     op = ops.get(name)
     if op is None:
-        raise aiodji.InvalidArgumentError(f"no tool {name!r} here (read-only or not allowed)")
+        raise aiodji.InvalidArgumentError(_unknown_tool(name, policy))
     target = client
     if op.project_scoped:
         target = client.project(project_arg(arguments.pop("project_uuid", None)))
     return await call_operation(target, op, arguments)
+
+
+def _unknown_tool(name: str, policy: ToolPolicy) -> str:
+    hidden = next((op for op in OPERATIONS if tool_name(op) == name), None)
+    if hidden is None:
+        return f"no tool {name!r}: see tools/list"
+    return f"the tool {name!r} is not offered: {policy.hidden_because(hidden)}"
 
 
 async def serve(
