@@ -213,3 +213,24 @@ def test_unreadable_journal_paths_are_one_clear_error(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"")
     assert read_journal_file(empty).items == ()  # a run that wrote nothing yet
+
+
+async def test_a_journal_creates_only_the_state_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    async with (
+        Simulator(projects=1, docks_per_project=1, converters_per_project=2) as sim,
+        aiodji.Client(token=sim.token, base_url=sim.url) as dji,
+    ):
+        plan = await dji.fleet.plan(Desired.enabled(False))
+        missing = tmp_path / "nonexistent" / "dir" / "j.jsonl"
+        with pytest.raises(JournalFileError, match="cannot write the journal"):
+            await dji.fleet.apply(plan, journal=missing)
+        assert not (tmp_path / "nonexistent").exists()
+        with pytest.raises(JournalFileError, match="cannot write the journal"):
+            await dji.fleet.apply(plan, journal=Path("/proc/version"))
+        assert sim.stats.count(*PUT) == 0  # refused before any write
+        default = tmp_path / "state" / "aiodji" / "journal-x.jsonl"
+        assert (await dji.fleet.apply(plan, journal=default)).ok
+        assert read_journal_file(default).items

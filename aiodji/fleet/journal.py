@@ -18,6 +18,7 @@ import attrs
 import orjson
 
 from aiodji.bulk import ItemResult, ItemState
+from aiodji.crash import state_dir
 from aiodji.errors import InvalidArgumentError
 
 from .plan import Plan
@@ -45,7 +46,8 @@ class JournalFileError(InvalidArgumentError):
 
 class Journal:
     """Append-only JSON lines file; ``write()`` writes and flushes one line (and
-    :meth:`close` fsyncs)."""
+    :meth:`close` fsyncs). Its directory must exist, unless it is the state directory
+    (``$XDG_STATE_HOME/aiodji``), which is created."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -54,7 +56,10 @@ class Journal:
     def _open(self) -> IO[bytes]:
         if self._file is None:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                if self.path.parent == state_dir():
+                    # the state directory only: a mistyped --journal /nonexistent/dir/j.jsonl
+                    # must not create a directory chain
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._file = self.path.open("ab")
             except OSError as exc:
                 reason = exc.strerror or type(exc).__name__

@@ -342,7 +342,7 @@ class Fleet:
 
     async def _listing(self, project_uuid: str) -> Sequence[Converter]:
         """One listing per project per apply, shared by every re-checked change of that
-        project, not one listing per change (issue 14, defect 3)."""
+        project, not one listing per change."""
         listing = self._snapshots.get(project_uuid)
         if listing is None:
             listing = asyncio.ensure_future(self._list_once(project_uuid))
