@@ -157,7 +157,6 @@ def make_plan(
     by_uuid = {p.uuid: p for p in everything}
     wanted = projects_to_list(desired, everything)
     listed = {p.uuid: list(converters_by_project.get(p.uuid, ())) for p in wanted}
-    create_projects = [_create_project(spec, everything) for spec in desired.create]
 
     target: dict[str, bool] = {}  # converter id → enabled
     for rule in desired.rules:
@@ -171,30 +170,7 @@ def make_plan(
             for c in listed.get(p.uuid, ()):
                 if selection.matches(c):
                     doomed[c.converter_id] = c
-    creates: list[Change] = []
-    for spec, project in zip(desired.create, create_projects, strict=True):
-        existing = find_converter(listed[project.uuid], name=spec.name)
-        if existing is not None and existing.converter_id in doomed:
-            raise InvalidArgumentError(f"{spec.name!r} is both in [[create]] and [[delete]]")
-        if existing is not None:
-            if spec.enabled is not None:
-                target[existing.converter_id] = spec.enabled
-            continue
-        if spec.enabled is None:
-            # the state rules cover the new converter too: without this, the next plan
-            # would enable what this one just created (plans must be a fixed point)
-            spec = attrs.evolve(spec, enabled=_rule_state(desired, spec, project, everything))
-        creates.append(
-            Change(
-                ChangeKind.CREATE,
-                project.uuid,
-                converter_name=spec.name,
-                project_name=project.name,
-                sn=spec.sn,
-                camera=spec.camera_index,
-                spec=spec,
-            )
-        )
+    creates = _creates(desired, everything, listed, target, doomed)
 
     changes: list[Change] = []
     unchanged = 0
@@ -232,6 +208,42 @@ def make_plan(
         converter_count=count,
         desired=desired,
     )
+
+
+def _creates(
+    desired: Desired,
+    everything: list[Project],
+    listed: Mapping[str, list[Converter]],
+    target: dict[str, bool],
+    doomed: Mapping[str, Converter],
+) -> list[Change]:
+    """The creates still needed; an existing one's ``enabled`` goes into ``target``."""
+    creates: list[Change] = []
+    for spec in desired.create:
+        project = _create_project(spec, everything)
+        existing = find_converter(listed[project.uuid], name=spec.name)
+        if existing is not None and existing.converter_id in doomed:
+            raise InvalidArgumentError(f"{spec.name!r} is both in [[create]] and [[delete]]")
+        if existing is not None:
+            if spec.enabled is not None:
+                target[existing.converter_id] = spec.enabled
+            continue
+        if spec.enabled is None:
+            # the state rules cover the new converter too: without this, the next plan
+            # would enable what this one just created (plans must be a fixed point)
+            spec = attrs.evolve(spec, enabled=_rule_state(desired, spec, project, everything))
+        creates.append(
+            Change(
+                ChangeKind.CREATE,
+                project.uuid,
+                converter_name=spec.name,
+                project_name=project.name,
+                sn=spec.sn,
+                camera=spec.camera_index,
+                spec=spec,
+            )
+        )
+    return creates
 
 
 def _rule_state(
