@@ -151,3 +151,31 @@ def test_the_cli_refuses_such_files_with_exit_2(tmp_path: Path, data: bytes, wor
     done = run_cli(tmp_path, "converters", "apply", "-f", str(path), "--dry-run")
     assert done.returncode == 2, done.stderr
     assert word in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.anyio
+async def test_the_controller_keeps_its_last_good_state_on_any_such_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The controller died on a UTF-16 or binary file at reload; now each is one rejection."""
+    from aiodji.controller import Reconciler
+
+    path = tmp_path / "d.toml"
+    path.write_text(TEXT)
+    async with aiodji.Client(token="t", base_url="http://127.0.0.1:9") as dji:
+        rec = Reconciler(dji.fleet, path)
+        rec._maybe_reload()
+        good = rec.desired
+        assert good == expected()
+        for data in (TEXT.encode("utf-16-le"), bytes(range(128, 256)), b"\xff\xfe\x00\xd8"):
+            path.write_bytes(data)
+            rec.request_reload()
+            with caplog.at_level("ERROR", logger="aiodji.controller"):
+                rec._maybe_reload()
+            assert rec.desired == good
+        path.unlink()
+        path.mkdir()  # a directory where the file was
+        rec.request_reload()
+        rec._maybe_reload()
+        assert rec.desired == good
+    assert caplog.text.count("rejected, keeping the last good one") >= 3
