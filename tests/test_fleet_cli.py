@@ -31,6 +31,7 @@ async def test_resume_does_not_trust_an_old_journal(sim: Simulator, tmp_path: Pa
     code, _, err = await aiodji(sim, tmp_path, *args, "--resume", str(journal))
     assert code == 0, err
     assert "already done" not in err
+    assert " 4/4 " in err  # the progress bar counts the redone changes
     assert not any(c.auto_push_stream for c in sim.state.converters_of(uuid))
 
 

@@ -589,6 +589,10 @@ async def _apply_with_progress(
                 total = progress.tasks[0].total or 0
                 progress.update(bar, total=max(total - 1, 0))
             else:
+                task = progress.tasks[0]
+                if task.total is not None and task.completed >= task.total:
+                    # a journaled success the server no longer agrees with is made again
+                    progress.update(bar, total=task.total + 1)
                 progress.advance(bar)
             if settings.json:
                 emit_json({"type": "result", **result_record(result)})
