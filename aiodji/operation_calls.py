@@ -22,7 +22,7 @@ import orjson
 from aiodji.errors import InvalidArgumentError
 from aiodji.operations import OPERATIONS, Operation, operation
 from aiodji.resources._base import filter_keys
-from aiodji.serde import structure, unstructure
+from aiodji.serde import SerdeError, structure, unstructure
 
 __all__ = [
     "NotInThisSDK",
@@ -227,17 +227,27 @@ async def call_operation(client: Any, op: Operation, arguments: Mapping[str, Any
     kwargs: dict[str, Any] = {}
     for name, value in coerce_arguments(op, arguments, client).items():
         hint = next((h for p, h in hints.items() if p.name == name), Any)
-        kwargs[name] = _structured(hint, value)
+        kwargs[name] = _structured(name, hint, value)
     result = method(**kwargs)
     if inspect.isawaitable(result):
         result = await result
+    if isinstance(result, list) and type(result) is not list:
+        result = list(result)  # a Page: cattrs leaves a list subclass as is (reprs in JSON)
     return unstructure(result)
 
 
-def _structured(hint: Any, value: Any) -> Any:
-    """An attrs model argument given as a JSON object is built into the model."""
-    candidates = [hint, *typing.get_args(hint)]
-    for candidate in candidates:
+def _structured(name: str, hint: Any, value: Any) -> Any:
+    """An attrs model argument given as a JSON object is built into the model (a list of them
+    too); one that does not fit is an InvalidArgumentError, not a TypeError deep in the SDK."""
+    for candidate in [hint, *typing.get_args(hint)]:
         if isinstance(candidate, type) and attrs.has(candidate) and isinstance(value, Mapping):
-            return structure(value, candidate)
+            try:
+                return structure(value, candidate)
+            except SerdeError as exc:
+                raise InvalidArgumentError(
+                    f"{name}: not a valid {candidate.__name__} ({exc})"
+                ) from None
+        origin, args = typing.get_origin(candidate), typing.get_args(candidate)
+        if origin in (list, tuple, Sequence) and len(args) == 1 and isinstance(value, list):
+            return [_structured(name, args[0], item) for item in value]
     return value

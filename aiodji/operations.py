@@ -14,9 +14,11 @@ import attrs
 
 __all__ = ["API_PREFIX", "OPERATIONS", "Operation", "Risk", "operation", "operations_by_risk"]
 
-Risk = Literal["read", "write", "dangerous"]
+Risk = Literal["read", "write", "dangerous", "secret"]
 """``read``: no side effect. ``write``: creates or changes records. ``dangerous``: deletes, moves
-hardware (device control, RTK) or starts/stops flights; a tool should ask before calling it."""
+hardware (device control, RTK) or starts/stops flights; a tool should ask before calling it.
+``secret``: the reply carries credentials (storage STS keys, upload tokens); a tool offers it
+only when secrets are explicitly allowed."""
 
 API_PREFIX: Final = "/openapi/v0.1"
 
@@ -71,7 +73,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
     # project
     _op("projects.devices", "GET", "/project/device", "projects.devices_page", "read",
         "List devices in a project"),
-    _op("projects.sts_token", "GET", "/project/sts-token", "projects.sts_token", "read",
+    _op("projects.sts_token", "GET", "/project/sts-token", "projects.sts_token", "secret",
         "Get project storage upload (STS) credentials"),
     _op("projects.add_member", "PUT", "/project/member", "projects.add_member", "write",
         "Add (upsert) members of a project"),
@@ -135,7 +137,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "Create a map annotation (point, line, polygon)"),
     # open modeling (API.md §13.1): the live client sent no project header
     _op("open_models.obtain_token", "POST", "/open_model/stores/obtain_token",
-        "open_models.obtain_token", "write",
+        "open_models.obtain_token", "secret",
         "Obtain upload credentials for an open-modeling batch", scoped=False),
     _op("open_models.upload_callback", "POST", "/open_model/stores/upload_callback",
         "open_models.upload_callback", "write",

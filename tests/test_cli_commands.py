@@ -177,17 +177,23 @@ async def test_checks_before_any_change(sim: Simulator, tmp_path: Path) -> None:
     assert code == 2 and "max-changes" in err and sim.stats.count(*PUT) == puts
 
 
-async def test_export_masks_secrets_and_applies_as_a_no_op(sim: Simulator, tmp_path: Path) -> None:
+async def test_export_masks_secrets_and_only_a_revealed_one_applies(
+    sim: Simulator, tmp_path: Path
+) -> None:
     code, out, _ = await run(sim, tmp_path, "converters", "export", "--all-projects")
     assert code == 0 and "/***" in out
     assert all(c.url not in out for c in sim.state.converters.values() if c.url)
     desired = tmp_path / "desired.toml"
     desired.write_text(out)
-    code, out, _ = await run(sim, tmp_path, "converters", "apply", "-f", str(desired), "--json")
-    assert code == 0 and jl(out)[-1]["succeeded"] == 0
+    # a masked export would create converters pushing to a literal *** stream key: refused
+    code, _, err = await run(sim, tmp_path, "converters", "apply", "-f", str(desired), "--json")
+    assert code == 2 and "masked URL: export with --reveal-secrets" in err
     code, out, _ = await run(sim, tmp_path, "converters", "export", "--all-projects",
                              "--reveal-secrets")  # fmt: skip
     assert any(c.url in out for c in sim.state.converters.values() if c.url)
+    desired.write_text(out)
+    code, out, _ = await run(sim, tmp_path, "converters", "apply", "-f", str(desired), "--json")
+    assert code == 0 and jl(out)[-1]["succeeded"] == 0
 
 
 async def test_profiles_and_config_show(sim: Simulator, tmp_path: Path) -> None:

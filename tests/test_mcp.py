@@ -57,7 +57,7 @@ async def test_tools_plan_and_apply_over_stdio(tmp_path: Path) -> None:
             assert names["devices_state"].inputSchema["required"] == ["sn", "project_uuid"]
             project = next(iter(sim.state.projects))
             listed = payload(await session.call_tool("converters_list", {"project_uuid": project}))
-            assert len(listed) == 3
+            assert len(listed["items"]) == 3
             shown = payload(
                 await session.call_tool("plan", {"enabled": False, "projects": ["all"]})
             )

@@ -14,8 +14,16 @@ import click
 
 import aiodji
 from aiodji.bulk import ItemResult, ItemState
-from aiodji.fleet import Change, CreateSpec, Desired, Plan, Selection
-from aiodji.fleet.journal import read_journal
+from aiodji.fleet import (
+    Change,
+    CreateSpec,
+    Desired,
+    Plan,
+    Selection,
+    change_record,
+    result_record,
+)
+from aiodji.fleet.journal import read_journal, read_journal_file
 from aiodji.models import Converter
 from aiodji.redact import mask_url
 
@@ -27,7 +35,6 @@ from ._common import (
     Tally,
     default_journal,
     emit_json,
-    item_record,
     make_progress,
     print_interrupted,
     print_report,
@@ -455,30 +462,21 @@ def read_desired(path: Path) -> Desired:
 
 
 def _print_plan(plan: Plan, *, as_json: bool) -> None:
-    everything = (*plan.changes, *plan.skipped)
+    records = [change_record(c) for c in (*plan.changes, *plan.skipped)]
     if as_json:
-        for c in everything:
-            emit_json(
-                {
-                    "type": "change",
-                    "action": c.description,
-                    "project_uuid": c.project_uuid,
-                    "project": c.project_name,
-                    "converter_id": c.converter_id,
-                    "converter_name": c.converter_name,
-                    "sn": c.sn,
-                    "camera": c.camera,
-                }
-            )
+        for record in records:
+            emit_json({"type": "change", **record})
         emit_json({"type": "plan", **plan.counts, "converter_limit": plan.converter_limit})
         return
+    # record key → column title; "skipped" only when something is
+    columns = {"action": "action", "project": "project", "converter_name": "converter"}
+    columns.update(converter_id="id", sn="sn", camera="camera")
+    if plan.skipped:
+        columns["skipped"] = "skipped"
     print_table(
         f"plan: {plan.summary()}",
-        ("action", "project", "converter", "id", "sn", "camera"),
-        (
-            (c.description, c.project_name, c.converter_name, c.converter_id, c.sn, c.camera)
-            for c in everything
-        ),
+        tuple(columns.values()),
+        ([r[k] for k in columns] for r in records),
     )
 
 
@@ -535,7 +533,9 @@ def _plan_and_apply(settings: Settings, desired: Desired, title: str, run: RunOp
         print_report(f"{title}: {plan.summary()}", report, as_json=settings.json)
         _print_created(tally, as_json=settings.json)
         if report.already_done:
-            stderr.print(f"{report.already_done} changes already done (journal)")
+            stderr.print(
+                f"{report.already_done} changes already done (journal, checked against the server)"
+            )
         if report.ok:
             return 0
         if report.not_attempted or report.unknown:
@@ -553,6 +553,21 @@ def _print_created(tally: Tally, *, as_json: bool) -> None:
             stdout.print(f"created {name} {converter_id}", highlight=False)
 
 
+def _resumed_states(resume: Path | None) -> dict[str, ItemState]:
+    """The journal's states, for the progress total (the fleet checks them against the
+    server); a cut last line is said, not fatal."""
+    if resume is None:
+        return {}
+    book = read_journal_file(resume)
+    if book.torn:
+        stderr.print(
+            f"warning: the last line of the journal {resume} is cut (a crash mid-write); ignored",
+            highlight=False,
+            markup=False,
+        )
+    return book.states
+
+
 async def _apply_with_progress(
     dji: aiodji.Client,
     plan: Plan,
@@ -562,7 +577,7 @@ async def _apply_with_progress(
     interrupts: Interrupts,
     tally: Tally,
 ) -> Any:
-    previous = read_journal(run.resume) if run.resume is not None else {}
+    previous = _resumed_states(run.resume)
     done = sum(1 for c in plan.changes if previous.get(c.key) is ItemState.SUCCEEDED)
     with make_progress() as progress:
         bar = progress.add_task("converters", total=len(plan.changes) + len(plan.skipped) - done)
@@ -574,9 +589,13 @@ async def _apply_with_progress(
                 total = progress.tasks[0].total or 0
                 progress.update(bar, total=max(total - 1, 0))
             else:
+                task = progress.tasks[0]
+                if task.total is not None and task.completed >= task.total:
+                    # a journaled success the server no longer agrees with is made again
+                    progress.update(bar, total=task.total + 1)
                 progress.advance(bar)
             if settings.json:
-                emit_json(item_record(result))
+                emit_json({"type": "result", **result_record(result)})
 
         return await dji.fleet.apply(
             plan,

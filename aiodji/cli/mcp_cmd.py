@@ -20,13 +20,24 @@ def mcp() -> None:
 @click.option("--read-only", is_flag=True, help="Only read operations and `plan`.")
 @click.option("--allow-dangerous", is_flag=True, help="Also list dangerous operations.")
 @click.option(
+    "--allow-direct-writes",
+    is_flag=True,
+    help="Also list converters_create/set_enabled/delete (else: plan, then apply).",
+)
+@click.option(
+    "--allow-secrets",
+    is_flag=True,
+    help="Also list operations whose reply carries credentials (projects_sts_token).",
+)
+@click.option(
     "--plan-ttl", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
     help="Minutes a plan may be applied after it was made.",
 )  # fmt: skip
 @pass_settings
-def serve(settings: Settings, read_only: bool, allow_dangerous: bool, plan_ttl: float) -> None:
+def serve(settings: Settings, /, plan_ttl: float, **allowed: bool) -> None:
     """Serve MCP over stdin/stdout (nothing else is written to stdout)."""
     try:
+        from aiodji.mcp import ToolPolicy
         from aiodji.mcp import serve as serve_mcp
     except ImportError:
         raise click.UsageError(
@@ -35,12 +46,7 @@ def serve(settings: Settings, read_only: bool, allow_dangerous: bool, plan_ttl: 
 
     async def main() -> int:
         async with settings.client() as dji:
-            await serve_mcp(
-                dji,
-                read_only=read_only,
-                allow_dangerous=allow_dangerous,
-                plan_ttl=plan_ttl * 60,
-            )
+            await serve_mcp(dji, policy=ToolPolicy(**allowed), plan_ttl=plan_ttl * 60)
         return 0
 
     run_async(main)

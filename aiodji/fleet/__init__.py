@@ -8,10 +8,11 @@ without redoing work.
 
 from __future__ import annotations
 
-from .desired import CreateSpec, Desired, StateRule
-from .journal import Journal, read_journal
+from .desired import CreateSpec, Desired, DesiredFileError, StateRule
+from .journal import JournalFileError, read_journal, read_journal_file
 from .ops import DEFAULT_CONVERTER_LIMIT, Fleet, FleetReport, QuotaExceeded
-from .plan import Change, ChangeKind, Plan, make_plan, projects_to_list
+from .plan import Change, ChangeKind, Plan, find_converter, make_plan, projects_to_list
+from .records import change_record, result_record
 from .selection import ALL, Selection
 
 __all__ = [
@@ -21,14 +22,19 @@ __all__ = [
     "ChangeKind",
     "CreateSpec",
     "Desired",
+    "DesiredFileError",
     "Fleet",
     "FleetReport",
-    "Journal",
+    "JournalFileError",
     "Plan",
     "QuotaExceeded",
     "Selection",
     "StateRule",
+    "change_record",
+    "find_converter",
     "make_plan",
     "projects_to_list",
     "read_journal",
+    "read_journal_file",
+    "result_record",
 ]

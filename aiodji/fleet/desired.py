@@ -29,6 +29,7 @@ over both; a ``[[create]]`` entry's ``enabled`` wins for the converter it create
 
 from __future__ import annotations
 
+import codecs
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -38,17 +39,60 @@ from urllib.parse import urlsplit
 import attrs
 
 from aiodji.errors import InvalidArgumentError
-from aiodji.redact import masked_repr
+from aiodji.redact import MASK, masked_repr
 
 from .selection import ALL, Selection
 
-__all__ = ["CreateSpec", "Desired", "StateRule", "check_push_url"]
+__all__ = [
+    "CreateSpec",
+    "Desired",
+    "DesiredFileError",
+    "StateRule",
+    "check_not_masked",
+    "check_push_url",
+    "decode_desired_file",
+]
 
 _RULE_KEYS = frozenset({"projects", "devices", "cameras", "names", "enabled"})
 _CREATE_KEYS = frozenset(
     {"project", "name", "sn", "camera_index", "url", "schema", "schema_option", "enabled"}
 )
 _TOP_KEYS = frozenset({"converter_limit", "converters", "create", "delete"})
+# byte-order marks Windows editors write; the text after one is decoded, not refused
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+class DesiredFileError(InvalidArgumentError):
+    """A desired-state file that cannot be used: unreadable, not text, not TOML, or not a
+    valid desired state (exit 2; the controller keeps its last good state on this error)."""
+
+
+def decode_desired_file(data: bytes) -> str:
+    """The text of a desired-state file: UTF-8, or UTF-8 / UTF-16 after a byte-order mark.
+
+    UTF-16 without a mark is refused by name (it is not guessable from a few NUL bytes in
+    general, but its ASCII TOML is: every other byte is NUL).
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise DesiredFileError(f"not valid {encoding} text after its mark: {exc}") from None
+    if _looks_utf16(data[:64]):
+        raise DesiredFileError(
+            "the file looks like UTF-16 without a byte-order mark: save it as UTF-8"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DesiredFileError(
+            f"the file is not UTF-8 text (byte {exc.start}): save it as UTF-8"
+        ) from None
 
 
 @attrs.frozen
@@ -74,8 +118,28 @@ class CreateSpec:
 
     def __attrs_post_init__(self) -> None:
         # checked when the file or option is read, not at apply (issue 14, defect 4)
+        check_not_masked(self.url, self.schema_option, self.name)
         if self.schema == "rtmp":
             check_push_url(self.url or (self.schema_option or {}).get("url"), self.name)
+
+
+def _has_mask(value: object) -> bool:
+    if isinstance(value, str):
+        return MASK in value
+    if isinstance(value, Mapping):
+        return any(_has_mask(v) for v in value.values())
+    return False
+
+
+def check_not_masked(url: object, option: Mapping[str, Any] | None, name: str = "") -> None:
+    """A URL or option value carrying the mask (a default export writes ``rtmp://h/live/***``)
+    would create a converter that pushes to a literal ``***`` stream key: refused."""
+    if _has_mask(url) or _has_mask(option):
+        where = f"{name!r}: " if name else ""
+        raise InvalidArgumentError(
+            f"{where}masked URL: export with --reveal-secrets (a default export masks stream "
+            "keys and passwords as ***)"
+        )
 
 
 def check_push_url(url: object, name: str = "") -> None:
@@ -108,17 +172,21 @@ class Desired:
 
     @classmethod
     def from_toml(cls, source: str | Path) -> Desired:
-        """Parse a desired-state file (a path) or TOML text (a str containing a newline)."""
+        """Parse a desired-state file (a path) or TOML text (a str containing a newline).
+
+        Every problem is a :class:`DesiredFileError` (an :class:`InvalidArgumentError`)."""
         try:
             if isinstance(source, Path) or "\n" not in source:
-                data = tomllib.loads(Path(source).read_text(encoding="utf-8"))
+                text = decode_desired_file(_read_bytes(Path(source)))
             else:
-                data = tomllib.loads(source)
-        except OSError as exc:
-            raise InvalidArgumentError(f"cannot read the desired-state file: {exc}") from None
+                text = source
+            return cls.from_dict(tomllib.loads(text))
         except tomllib.TOMLDecodeError as exc:
-            raise InvalidArgumentError(f"the desired-state file is not valid TOML: {exc}") from None
-        return cls.from_dict(data)
+            raise DesiredFileError(f"the desired-state file is not valid TOML: {exc}") from None
+        except DesiredFileError:
+            raise
+        except InvalidArgumentError as exc:
+            raise DesiredFileError(str(exc)) from None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Desired:
@@ -135,6 +203,23 @@ class Desired:
         if len(set(names)) != len(names):
             raise InvalidArgumentError("[[create]] names must be unique")
         return cls(rules=rules, create=creates, delete=deletes, converter_limit=limit)
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """ASCII text in UTF-16: every other byte (the even or the odd ones) is NUL."""
+    half = len(head) // 2
+    return half > 0 and max(head[0::2].count(0), head[1::2].count(0)) * 4 >= half * 3
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except IsADirectoryError:
+        raise DesiredFileError(f"cannot read the desired-state file {path}: a directory") from None
+    except OSError as exc:
+        # strerror, not str(exc): one short reason, the path said once
+        reason = exc.strerror or type(exc).__name__
+        raise DesiredFileError(f"cannot read the desired-state file {path}: {reason}") from None
 
 
 def _tables(data: Mapping[str, Any], key: str) -> Sequence[Mapping[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -25,8 +26,16 @@ from aiodji.errors import (
 from aiodji.models import Converter, Project
 
 from .desired import Desired
-from .journal import Journal, read_journal
-from .plan import DEFAULT_CONVERTER_LIMIT, Change, ChangeKind, Plan, make_plan, projects_to_list
+from .journal import Journal, check_fingerprint, fingerprint, read_journal_file
+from .plan import (
+    DEFAULT_CONVERTER_LIMIT,
+    Change,
+    ChangeKind,
+    Plan,
+    find_converter,
+    make_plan,
+    projects_to_list,
+)
 from .selection import Selection, resolve_projects
 
 if TYPE_CHECKING:
@@ -41,6 +50,8 @@ DISCOVERY_CONCURRENCY = 8
 
 ProgressCallback = Callable[[ItemResult[Change, Any]], object]
 
+log = logging.getLogger("aiodji.fleet")
+
 
 class QuotaExceeded(DJIError):
     """A create the plan skipped: the organization's converter limit would be exceeded."""
@@ -49,9 +60,29 @@ class QuotaExceeded(DJIError):
 @attrs.define
 class FleetReport(BulkReport):
     """A :class:`BulkReport` over every change of an apply, plus ``already_done``: changes a
-    resumed run skipped because the journal records them as succeeded."""
+    resumed run skipped because the journal records them as succeeded and the live state
+    still agrees."""
 
     already_done: int = 0
+
+
+@attrs.define
+class _Run:
+    """One apply's report, journal and options, as its phases share them."""
+
+    report: FleetReport
+    book: Journal | None
+    progress: ProgressCallback | None
+    concurrency: int
+    max_failures: int | float | None
+    stop: asyncio.Event | None
+
+    def record(self, result: ItemResult[Change, Any]) -> None:
+        self.report.add(result)
+        if self.book is not None:
+            self.book.record(result)
+        if self.progress is not None:
+            self.progress(result)
 
 
 def _gone(exc: BaseException) -> bool:
@@ -173,31 +204,37 @@ class Fleet:
 
         - ``journal``: a JSON-lines file that gets one record per change as its outcome is
           known (appended; the same file can be given as ``resume``).
-        - ``resume``: a journal of an earlier run: changes it records as succeeded are skipped
-          (``already_done``); ``unknown`` ones, and creates that ``failed``, are re-checked
-          against the server first.
+        - ``resume``: a journal of an earlier run (of the same plan, organization and access
+          point, else :class:`JournalFileError`): a change it records as succeeded is skipped
+          (``already_done``) only when the live state still agrees (one listing per project);
+          ``unknown`` ones, and creates that ``failed``, are re-checked before writing.
         - ``stop``: set it to stop starting changes (the CLI's first Ctrl-C); in-flight ones
           finish, the rest end ``not_attempted``.
         - ``skipped (quota)`` changes end ``not_attempted`` with a :class:`QuotaExceeded` error.
         Cancelling the call marks in-flight changes ``unknown`` in the journal.
         """
-        previous = read_journal(resume) if resume is not None else {}
-        report = FleetReport(total=len(plan.changes) + len(plan.skipped))
-        todo = [c for c in plan.changes if previous.get(c.key) is not ItemState.SUCCEEDED]
-        report.already_done = len(plan.changes) - len(todo)
-        # re-checked: what may have reached the server — `unknown` changes, and failed creates
-        # (a create is not idempotent); a not_attempted change never left, a PUT can be redone
-        recheck = {c.key for c in todo if _may_have_happened(c, previous.get(c.key))}
         self._snapshots = {}
-        book = Journal(journal) if journal is not None else None
-
-        def record(result: ItemResult[Change, Any]) -> None:
-            report.add(result)
+        try:
+            stamp = fingerprint(plan, self._client.base_url)
+            previous = await self._resume_states(resume, stamp) if resume is not None else {}
+            todo = await self._not_done(plan.changes, previous)
+            report = FleetReport(total=len(plan.changes) + len(plan.skipped))
+            report.already_done = len(plan.changes) - len(todo)
+            book = Journal(journal) if journal is not None else None
             if book is not None:
-                book.record(result)
-            if progress is not None:
-                progress(result)
+                book.header(changes=len(todo), already_done=report.already_done, fingerprint=stamp)
+            # re-checked: what may have reached the server — `unknown` changes, and failed
+            # creates (not idempotent); a not_attempted change never left, a PUT can be redone
+            recheck = {c.key for c in todo if _may_have_happened(c, previous.get(c.key))}
+            run = _Run(report, book, progress, concurrency, max_failures, stop)
+            await self._apply(plan, todo, recheck, run)
+            return report
+        finally:
+            for listing in self._snapshots.values():
+                listing.cancel()
+            self._snapshots = {}
 
+    async def _apply(self, plan: Plan, todo: list[Change], recheck: set[str], run: _Run) -> None:
         phases = [
             [c for c in todo if c.kind is ChangeKind.DELETE],
             [c for c in todo if c.kind in (ChangeKind.ENABLE, ChangeKind.DISABLE)],
@@ -205,49 +242,38 @@ class Fleet:
         ]
         started = asyncio.get_running_loop().time()
         try:
-            if book is not None:
-                book.header(changes=len(todo), already_done=report.already_done)
             for change in plan.skipped:
                 error = QuotaExceeded(
                     f"skipped (quota): the organization's converter limit is "
                     f"{plan.converter_limit}; {change.converter_name!r} was not created"
                 )
-                record(ItemResult(change, ItemState.NOT_ATTEMPTED, error=error))
+                run.record(ItemResult(change, ItemState.NOT_ATTEMPTED, error=error))
             for phase in phases:
                 if phase:
-                    stopped = await self._run_phase(
-                        phase, recheck, concurrency, max_failures, record, stop
-                    )
-                    report.stopped = report.stopped or stopped
+                    stopped = await self._run_phase(phase, recheck, run)
+                    run.report.stopped = run.report.stopped or stopped
         finally:
-            report.seconds = asyncio.get_running_loop().time() - started
-            if book is not None:
-                book.close()
-            for listing in self._snapshots.values():
-                listing.cancel()
-            self._snapshots = {}
-        return report
+            run.report.seconds = asyncio.get_running_loop().time() - started
+            if run.book is not None:
+                run.book.close()
 
-    async def _run_phase(
-        self,
-        changes: list[Change],
-        recheck: set[str],
-        concurrency: int,
-        max_failures: int | float | None,
-        record: Callable[[ItemResult[Change, Any]], None],
-        stop: asyncio.Event | None,
-    ) -> str | None:
+    async def _run_phase(self, changes: list[Change], recheck: set[str], run: _Run) -> str | None:
         async def execute(change: Change) -> Converter | None:
             return await self._execute(change, change.key in recheck)
 
-        run = run_bulk(
-            changes, execute, concurrency=concurrency, max_failures=max_failures, progress=record
+        stop = run.stop
+        bulk = run_bulk(
+            changes,
+            execute,
+            concurrency=run.concurrency,
+            max_failures=run.max_failures,
+            progress=run.record,
         )
         if stop is not None and stop.is_set():
-            run.stop()
-        watcher = asyncio.create_task(_stop_when_set(stop, run.stop)) if stop else None
+            bulk.stop()
+        watcher = asyncio.create_task(_stop_when_set(stop, bulk.stop)) if stop else None
         try:
-            return (await run.run()).stopped
+            return (await bulk.run()).stopped
         finally:
             if watcher is not None:
                 watcher.cancel()
@@ -267,10 +293,8 @@ class Fleet:
                     raise  # else it is gone already: the desired state holds
             return None
         enabled = change.kind is ChangeKind.ENABLE
-        if recheck:  # the last run may have applied it: ask the server before writing
-            current = await self._snapshot(change.project_uuid, change.converter_id)
-            if current is not None and bool(current.auto_push_stream) is enabled:
-                return None
+        if recheck and change.satisfied_by(await self._snapshot(change)):
+            return None  # the last run applied it (or the converter is gone): nothing to write
         await converters.set_enabled(change.converter_id, enabled)
         return None
 
@@ -280,7 +304,7 @@ class Fleet:
         spec = change.spec
         assert spec is not None
         converters = self._client.project(change.project_uuid).converters
-        created = await self._snapshot(change.project_uuid, name=spec.name) if recheck else None
+        created = await self._snapshot(change) if recheck else None
         attempt = 0
         while created is None:
             attempt += 1
@@ -308,39 +332,56 @@ class Fleet:
             created = attrs.evolve(created, auto_push_stream=True)
         return created
 
-    async def _snapshot(
-        self, project_uuid: str, converter_id: str | None = None, *, name: str | None = None
-    ) -> Converter | None:
-        """A re-check against one listing per project per apply (shared by every re-checked
-        change of that project), not one listing per change (issue 14, defect 3)."""
+    async def _resume_states(
+        self, resume: str | os.PathLike[str], stamp: dict[str, str]
+    ) -> dict[str, ItemState]:
+        book = read_journal_file(resume)
+        check_fingerprint(book, stamp)
+        if book.torn:
+            log.warning("journal %s: its last line is cut (a crash mid-write); ignored", resume)
+        return book.states
+
+    async def _not_done(
+        self, changes: Sequence[Change], previous: dict[str, ItemState]
+    ) -> list[Change]:
+        """The changes to make: all but those the journal records as succeeded and the live
+        state still agrees with (the server, not an old journal, has the last word)."""
+        journaled = [c for c in changes if previous.get(c.key) is ItemState.SUCCEEDED]
+        if not journaled:
+            return list(changes)
+        projects = {c.project_uuid for c in journaled}
+        await asyncio.gather(*(self._listing(p) for p in projects))
+        done = set()
+        for change in journaled:
+            live = await self._listing(change.project_uuid)
+            if change.satisfied_by(change.target_in(live)):
+                done.add(change.key)
+        return [c for c in changes if c.key not in done]
+
+    async def _snapshot(self, change: Change) -> Converter | None:
+        """The change's converter in the re-check listing of its project."""
+        return change.target_in(await self._listing(change.project_uuid))
+
+    async def _listing(self, project_uuid: str) -> Sequence[Converter]:
+        """One listing per project per apply, shared by every re-checked change of that
+        project, not one listing per change."""
         listing = self._snapshots.get(project_uuid)
         if listing is None:
             listing = asyncio.ensure_future(self._list_once(project_uuid))
             self._snapshots[project_uuid] = listing
         try:
-            found = await asyncio.shield(listing)
+            return await asyncio.shield(listing)
         except DJIError:
             self._snapshots.pop(project_uuid, None)  # a failed listing is not kept
             raise
-        for c in found:
-            if (name is not None and c.converter_name == name) or (
-                converter_id is not None and c.converter_id == converter_id
-            ):
-                return c
-        return None
 
     async def _list_once(self, project_uuid: str) -> Sequence[Converter]:
         return list(await self._client.project(project_uuid).converters.list())
 
-    async def _find(
-        self, project_uuid: str, *, name: str | None = None, converter_id: str | None = None
-    ) -> Converter | None:
-        async for c in self._client.project(project_uuid).converters.iter():
-            if (name is not None and c.converter_name == name) or (
-                converter_id is not None and c.converter_id == converter_id
-            ):
-                return c
-        return None
+    async def _find(self, project_uuid: str, *, name: str) -> Converter | None:
+        return find_converter(
+            [c async for c in self._client.project(project_uuid).converters.iter()], name=name
+        )
 
     # -- the controller --------------------------------------------------------------------
     async def reconcile(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import attrs
 
@@ -19,6 +19,7 @@ __all__ = [
     "Change",
     "ChangeKind",
     "Plan",
+    "find_converter",
     "make_plan",
     "projects_to_list",
 ]
@@ -59,6 +60,36 @@ class Change:
     def description(self) -> str:
         return f"skipped ({self.skipped})" if self.skipped else f"will {self.kind}"
 
+    def target_in(self, live: Iterable[Converter]) -> Converter | None:
+        """The converter this change is about among ``live`` (a create's by its unique name)."""
+        if self.kind is ChangeKind.CREATE:
+            return find_converter(live, name=self.converter_name)
+        return find_converter(live, converter_id=self.converter_id)
+
+    def satisfied_by(self, current: Converter | None) -> bool:
+        """Whether the server already is as this change wants, given :meth:`target_in`'s
+        answer: a create exists, a delete is gone, an enable/disable holds. A converter gone
+        before its enable/disable counts too: nothing is left to change."""
+        if self.kind is ChangeKind.CREATE:
+            return current is not None
+        if current is None:
+            return True
+        if self.kind is ChangeKind.DELETE:
+            return False
+        return bool(current.auto_push_stream) is (self.kind is ChangeKind.ENABLE)
+
+
+def find_converter(
+    converters: Iterable[Converter], *, name: str | None = None, converter_id: str | None = None
+) -> Converter | None:
+    """The first converter with this id or this exact name (the one matcher for both)."""
+    for c in converters:
+        if (converter_id is not None and c.converter_id == converter_id) or (
+            name is not None and c.converter_name == name
+        ):
+            return c
+    return None
+
 
 @attrs.frozen
 class Plan:
@@ -74,6 +105,7 @@ class Plan:
     # project uuid → why its converters could not be read (NotAvailableError: the deployment
     # lacks stream forwarding); such projects are reported, not a failed run
     unavailable: dict[str, str] = attrs.field(factory=dict)
+    desired: Desired | None = attrs.field(default=None, repr=False)  # what it was made for
 
     def __len__(self) -> int:
         return len(self.changes)
@@ -125,7 +157,6 @@ def make_plan(
     by_uuid = {p.uuid: p for p in everything}
     wanted = projects_to_list(desired, everything)
     listed = {p.uuid: list(converters_by_project.get(p.uuid, ())) for p in wanted}
-    create_projects = [_create_project(spec, everything) for spec in desired.create]
 
     target: dict[str, bool] = {}  # converter id → enabled
     for rule in desired.rules:
@@ -139,9 +170,58 @@ def make_plan(
             for c in listed.get(p.uuid, ()):
                 if selection.matches(c):
                     doomed[c.converter_id] = c
+    creates = _creates(desired, everything, listed, target, doomed)
+
+    changes: list[Change] = []
+    unchanged = 0
+    converters = {c.converter_id: c for convs in listed.values() for c in convs}
+    for c in doomed.values():
+        changes.append(_change(ChangeKind.DELETE, c, by_uuid))
+    for cid, enabled in target.items():
+        if cid in doomed:
+            continue
+        c = converters[cid]
+        change = _change(ChangeKind.ENABLE if enabled else ChangeKind.DISABLE, c, by_uuid)
+        if change.satisfied_by(c):
+            unchanged += 1
+        else:
+            changes.append(change)
+
+    skipped: list[Change] = []
+    count: int | None = None
+    quota = limit if limit is not None else DEFAULT_CONVERTER_LIMIT
+    if creates:
+        count = len(converters)
+        room = quota - count + len(doomed)
+        for change in creates:
+            if room > 0:
+                changes.append(change)
+                room -= 1
+            else:
+                skipped.append(attrs.evolve(change, skipped="quota"))
+    return Plan(
+        changes=tuple(changes),
+        skipped=tuple(skipped),
+        unchanged=unchanged,
+        projects=tuple(wanted),
+        converter_limit=quota,
+        converter_count=count,
+        desired=desired,
+    )
+
+
+def _creates(
+    desired: Desired,
+    everything: list[Project],
+    listed: Mapping[str, list[Converter]],
+    target: dict[str, bool],
+    doomed: Mapping[str, Converter],
+) -> list[Change]:
+    """The creates still needed; an existing one's ``enabled`` goes into ``target``."""
     creates: list[Change] = []
-    for spec, project in zip(desired.create, create_projects, strict=True):
-        existing = next((c for c in listed[project.uuid] if c.converter_name == spec.name), None)
+    for spec in desired.create:
+        project = _create_project(spec, everything)
+        existing = find_converter(listed[project.uuid], name=spec.name)
         if existing is not None and existing.converter_id in doomed:
             raise InvalidArgumentError(f"{spec.name!r} is both in [[create]] and [[delete]]")
         if existing is not None:
@@ -163,42 +243,7 @@ def make_plan(
                 spec=spec,
             )
         )
-
-    changes: list[Change] = []
-    unchanged = 0
-    converters = {c.converter_id: c for convs in listed.values() for c in convs}
-    for c in doomed.values():
-        changes.append(_change(ChangeKind.DELETE, c, by_uuid))
-    for cid, enabled in target.items():
-        if cid in doomed:
-            continue
-        c = converters[cid]
-        if bool(c.auto_push_stream) is enabled:
-            unchanged += 1
-        else:
-            kind = ChangeKind.ENABLE if enabled else ChangeKind.DISABLE
-            changes.append(_change(kind, c, by_uuid))
-
-    skipped: list[Change] = []
-    count: int | None = None
-    quota = limit if limit is not None else DEFAULT_CONVERTER_LIMIT
-    if creates:
-        count = len(converters)
-        room = quota - count + len(doomed)
-        for change in creates:
-            if room > 0:
-                changes.append(change)
-                room -= 1
-            else:
-                skipped.append(attrs.evolve(change, skipped="quota"))
-    return Plan(
-        changes=tuple(changes),
-        skipped=tuple(skipped),
-        unchanged=unchanged,
-        projects=tuple(wanted),
-        converter_limit=quota,
-        converter_count=count,
-    )
+    return creates
 
 
 def _rule_state(

@@ -3,8 +3,12 @@
 ``apply``: an agent changes a fleet only through a plan it has shown, and only while that plan
 is fresh and the live state still matches it.
 
-``read_only``: only ``read`` operations and ``plan``. ``dangerous`` operations are listed and
-callable only with ``allow_dangerous``.
+Which operations are tools is :class:`aiodji.mcp.policy.ToolPolicy`'s: reads always; the
+converter writes the fleet plans only with ``allow_direct_writes`` (else through plan → apply);
+``dangerous`` ones with ``allow_dangerous``, ``secret`` ones with ``allow_secrets``; under
+``read_only`` only reads and ``plan``. Results are JSON objects (structured content, the
+serialized JSON as text) with secrets masked; every failure is a tool error result — an
+unexpected one carries ``report_internal_error``'s line — and the server keeps serving.
 """
 
 from __future__ import annotations
@@ -21,12 +25,17 @@ from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 
 import aiodji
-from aiodji.fleet import Desired, Plan
+from aiodji.crash import report_internal_error
+from aiodji.errors import DJIError
+from aiodji.fleet import Desired, Plan, change_record, result_record
 from aiodji.fleet.selection import Selection
 from aiodji.operation_calls import argument_schema, call_operation
 from aiodji.operations import OPERATIONS, Operation
+from aiodji.redact import redact_text
 
-__all__ = ["PlanBook", "build_server", "serve", "tool_name"]
+from .policy import ToolPolicy, project_arg, structured, tool_name
+
+__all__ = ["PlanBook", "ToolPolicy", "build_server", "serve", "tool_name"]
 
 DEFAULT_PLAN_TTL = 600.0  # seconds a plan may be applied after it was made
 
@@ -48,23 +57,6 @@ APPLY_SCHEMA: dict[str, Any] = {
     "required": ["plan_id"],
     "additionalProperties": False,
 }
-
-
-def tool_name(op: Operation) -> str:
-    return op.name.replace(".", "_")
-
-
-def _changes(plan: Plan) -> list[dict[str, Any]]:
-    return [
-        {
-            "action": c.description,
-            "key": c.key,
-            "project": c.project_name,
-            "converter_id": c.converter_id,
-            "converter_name": c.converter_name,
-        }
-        for c in (*plan.changes, *plan.skipped)
-    ]
 
 
 @attrs.define
@@ -112,54 +104,82 @@ def _desired(arguments: dict[str, Any]) -> Desired:
 def build_server(
     client: aiodji.Client,
     *,
-    read_only: bool = False,
-    allow_dangerous: bool = False,
+    policy: ToolPolicy | None = None,
     book: PlanBook | None = None,
 ) -> Server[Any, Any]:
+    policy = policy or ToolPolicy()
     book = book or PlanBook()
-    allowed = {"read"} | (set() if read_only else {"write"})
-    if allow_dangerous and not read_only:
-        allowed.add("dangerous")
-    ops = {tool_name(op): op for op in OPERATIONS if op.risk in allowed}
+    ops = policy.tools()
     server: Server[Any, Any] = Server("aiodji")
 
     @server.list_tools()  # type: ignore[no-untyped-call,untyped-decorator]
     async def list_tools() -> list[types.Tool]:
-        tools = []
-        for name, op in ops.items():
-            schema = argument_schema(op, client)
-            if op.project_scoped:
-                schema["properties"]["project_uuid"] = {"type": "string"}
-                schema["required"] = [*schema["required"], "project_uuid"]
-            tools.append(
-                types.Tool(name=name, description=schema["description"], inputSchema=schema)
-            )
-        tools.append(
-            types.Tool(
-                name="plan",
-                description="Plan converter changes (nothing changes): returns plan_id and "
-                "the change list. Show it before `apply`.",
-                inputSchema=PLAN_SCHEMA,
-            )
-        )
-        if not read_only:
-            tools.append(
-                types.Tool(
-                    name="apply",
-                    description=f"Apply a plan made by `plan` (refused after "
-                    f"{book.ttl / 60:g} minutes, or when the live state changed).",
-                    inputSchema=APPLY_SCHEMA,
-                )
-            )
-        return tools
+        return [*_operation_tools(client, ops), *_fleet_tools(policy, book)]
 
     @server.call_tool()  # type: ignore[untyped-decorator]
-    async def call_tool(name: str, arguments: dict[str, Any]) -> list[types.TextContent]:
-        result = await _dispatch(client, ops, book, name, dict(arguments or {}), read_only)
-        text = orjson.dumps(result, default=str).decode()
-        return [types.TextContent(type="text", text=text)]
+    async def call_tool(name: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        return await _answer(client, ops, book, policy, name, dict(arguments or {}))
 
     return server
+
+
+def _operation_tools(client: aiodji.Client, ops: dict[str, Operation]) -> list[types.Tool]:
+    tools = []
+    for name, op in ops.items():
+        schema = argument_schema(op, client)
+        if op.project_scoped:
+            schema["properties"]["project_uuid"] = {"type": "string"}
+            schema["required"] = [*schema["required"], "project_uuid"]
+        tools.append(types.Tool(name=name, description=schema["description"], inputSchema=schema))
+    return tools
+
+
+def _fleet_tools(policy: ToolPolicy, book: PlanBook) -> list[types.Tool]:
+    tools = [
+        types.Tool(
+            name="plan",
+            description="Plan converter changes (nothing changes): returns plan_id and "
+            "the change list. Show it before `apply`.",
+            inputSchema=PLAN_SCHEMA,
+        )
+    ]
+    if not policy.read_only:
+        tools.append(
+            types.Tool(
+                name="apply",
+                description=f"Apply a plan made by `plan` (refused after "
+                f"{book.ttl / 60:g} minutes, or when the live state changed).",
+                inputSchema=APPLY_SCHEMA,
+            )
+        )
+    return tools
+
+
+async def _answer(
+    client: aiodji.Client,
+    ops: dict[str, Operation],
+    book: PlanBook,
+    policy: ToolPolicy,
+    name: str,
+    arguments: dict[str, Any],
+) -> types.CallToolResult:
+    """The error boundary of one tool call: a result, or a tool error — never a crash."""
+    try:
+        value = await _dispatch(client, ops, book, name, arguments, policy)
+        op = ops.get(name)
+        content = structured(value, reveal=op is not None and op.risk == "secret")
+    except DJIError as exc:
+        return _error(f"{type(exc).__name__}: {redact_text(str(exc))}")
+    except Exception as exc:  # the last line: one line, details in a crash file
+        return _error(report_internal_error(exc, entry="mcp"))
+    text = orjson.dumps(content).decode()
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=text)], structuredContent=content
+    )
+
+
+def _error(text: str) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], isError=True)
 
 
 async def _dispatch(
@@ -168,14 +188,17 @@ async def _dispatch(
     book: PlanBook,
     name: str,
     arguments: dict[str, Any],
-    read_only: bool,
+    policy: ToolPolicy,
 ) -> Any:
     if name == "plan":
         desired = _desired(arguments)
         plan = await client.fleet.plan(desired)
+        if plan.empty and not plan.unchanged:  # as the CLI (exit 5 there)
+            raise aiodji.InvalidArgumentError("the selection matches no converter: nothing to do")
         plan_id = book.add(desired, plan)
-        return {"plan_id": plan_id, "summary": plan.summary(), "changes": _changes(plan)}
-    if name == "apply" and not read_only:
+        changes = [change_record(c) for c in (*plan.changes, *plan.skipped)]
+        return {"plan_id": plan_id, "summary": plan.summary(), "changes": changes}
+    if name == "apply" and not policy.read_only:
         desired, shown = book.take(str(arguments.get("plan_id", "")))
         now = await client.fleet.plan(desired)
         if not same_changes(shown, now):
@@ -183,26 +206,31 @@ async def _dispatch(
                 "the live state changed since the plan was shown: make a new plan"
             )
         report = await client.fleet.apply(now)
-        return {"type": "summary", **report.counts, "ok": report.ok}
+        failures = [result_record(r) for r in report.failures[:20]]
+        return {"type": "summary", **report.counts, "ok": report.ok, "failures": failures}
     op = ops.get(name)
     if op is None:
-        raise aiodji.InvalidArgumentError(f"no tool {name!r} here (read-only or not allowed)")
+        raise aiodji.InvalidArgumentError(_unknown_tool(name, policy))
     target = client
     if op.project_scoped:
-        target = client.project(str(arguments.pop("project_uuid", "")))
+        target = client.project(project_arg(arguments.pop("project_uuid", None)))
     return await call_operation(target, op, arguments)
+
+
+def _unknown_tool(name: str, policy: ToolPolicy) -> str:
+    hidden = next((op for op in OPERATIONS if tool_name(op) == name), None)
+    if hidden is None:
+        return f"no tool {name!r}: see tools/list"
+    return f"the tool {name!r} is not offered: {policy.hidden_because(hidden)}"
 
 
 async def serve(
     client: aiodji.Client,
     *,
-    read_only: bool = False,
-    allow_dangerous: bool = False,
+    policy: ToolPolicy | None = None,
     plan_ttl: float = DEFAULT_PLAN_TTL,
 ) -> None:
     """Serve over stdin/stdout until the client hangs up."""
-    server = build_server(
-        client, read_only=read_only, allow_dangerous=allow_dangerous, book=PlanBook(plan_ttl)
-    )
+    server = build_server(client, policy=policy, book=PlanBook(plan_ttl))
     async with stdio_server() as (read, write):
         await server.run(read, write, server.create_initialization_options())
