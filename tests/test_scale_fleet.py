@@ -77,7 +77,7 @@ async def test_a_redelivered_shard_does_only_what_is_missing() -> None:
             )
             assert len(shards) == 3  # one per project
             messages = [orjson.dumps(s.to_dict(SEALER)) for s in shards]
-            assert all(b"token\"" not in m and b"rtmp://" not in m for m in messages)
+            assert all(b'token"' not in m and b"rtmp://" not in m for m in messages)
             first: list[ItemResult[Change, Any]] = []
             for shard in shards:
                 await run_shard(dji, Shard.from_dict(shard.to_dict(SEALER), SEALER), first.append)
