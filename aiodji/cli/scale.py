@@ -9,6 +9,7 @@ password), exit 7; a bad ``--queue`` URL is a usage error (exit 2).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from pathlib import Path
@@ -110,7 +111,11 @@ def worker(
             return int(ExitCode.INTERNAL)
         return 0
 
-    setup_logging(log_format)
+    handler = setup_logging(log_format)
+    taskiq_log = logging.getLogger("taskiq")  # its errors only, in the worker's own format
+    taskiq_log.addHandler(handler)
+    taskiq_log.setLevel(logging.ERROR)
+    taskiq_log.propagate = False
     run_async(main, needs_token=False)  # tokens come from the token provider, per organization
 
 

@@ -145,7 +145,8 @@ class RunStore:
         ]
 
     async def try_acquire(self, run_id: str, shard_id: str, owner: str) -> int:
-        """The fencing token (> 0) of a new lease; 0: someone holds it; -1: the shard is done."""
+        """The fencing token (> 0) of the lease, new or ``owner``'s own still; 0: another
+        runner holds it; -1: the shard is done."""
         ms = int(self.lease_seconds * 1000)
         args = [owner, ms, shard_id, KEEP_SECONDS]
         return int(await self._acquire(keys=self._keys(run_id, shard_id), args=args))
@@ -161,10 +162,14 @@ class RunStore:
         return bool(await self._done(keys=self._keys(run_id, shard_id), args=args))
 
     @contextlib.asynccontextmanager
-    async def lease(self, run_id: str, shard_id: str) -> AsyncIterator[LeaseHolder | None]:
+    async def lease(
+        self, run_id: str, shard_id: str, owner: str | None = None
+    ) -> AsyncIterator[LeaseHolder | None]:
         """Hold the shard's lease while it runs (yields None when the shard is done meanwhile).
-        A copy redelivered while the first runner lives waits; a dead runner's lease lapses."""
-        owner = uuid.uuid4().hex
+        A copy redelivered while the first runner lives waits; a dead runner's lease lapses.
+        ``owner``: the same runner taking its shard again (after a Redis error) gets its
+        lease back at once."""
+        owner = owner or uuid.uuid4().hex
         while True:
             sent_at = time.monotonic()
             token = await self.try_acquire(run_id, shard_id, owner)
@@ -186,11 +191,12 @@ class RunStore:
 
 
 def run_status(meta: Mapping[str, Any], entries: Iterable[Mapping[str, Any]]) -> str:
-    """``finished`` (every change has a final result), ``cancelled`` or ``running``."""
+    """``cancelled`` (by ``aiodji runs cancel``), ``finished`` (every change has a final
+    result) or ``running``."""
+    if "cancelled" in meta:
+        return "cancelled"
     final = {e["key"] for e in entries if e.get("state") in FINAL and "key" in e}
-    if len(final) >= int(meta.get("total", 0)):
-        return "finished"
-    return "cancelled" if "cancelled" in meta else "running"
+    return "finished" if len(final) >= int(meta.get("total", 0)) else "running"
 
 
 def _number(text: str) -> Any:
@@ -259,7 +265,13 @@ class LeaseHolder:
 # KEYS: lease, fence, done. ARGV: owner, lease ms, shard id, keep seconds.
 _ACQUIRE = """
 if redis.call('SISMEMBER', KEYS[3], ARGV[3]) == 1 then return -1 end
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local current = redis.call('GET', KEYS[1])
+if current then
+  local token, owner = string.match(current, '^(%d+):(.*)$')
+  if owner ~= ARGV[1] then return 0 end
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])  -- the same runner again, after a Redis error
+  return tonumber(token)
+end
 local token = redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('SET', KEYS[1], token .. ':' .. ARGV[1], 'PX', ARGV[2])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -95,6 +96,8 @@ class ShardRunner:
     ) -> None:
         self.store, self.provider, self.url = store, provider, url
         self.concurrency, self.sealer, self.health = concurrency, sealer, health
+        self.owner = uuid.uuid4().hex  # one per message: a retry after a Redis error is "me"
+        self.taken = False
 
     async def run(self, message: Mapping[str, Any]) -> None:
         """Run the shard once; raises LeaseLost (run it again later) or a Redis error."""
@@ -105,12 +108,14 @@ class ShardRunner:
             shard, unreadable = Shard.from_dict(without_specs(message)), exc
         if await self.store.is_done(shard.run_id, shard.shard_id):
             return  # a late redelivery of a finished shard
-        async with self.store.lease(shard.run_id, shard.shard_id) as holder:
+        async with self.store.lease(shard.run_id, shard.shard_id, self.owner) as holder:
             if holder is None:
                 _log_shard(shard, "skipped: done by another runner", "done already")
                 return
             holder.health = self.health
-            _log_shard(shard, f"taken (fencing token {holder.token})", "taken")
+            again, self.taken = self.taken, True
+            what = f"taken{' again' if again else ''} (fencing token {holder.token})"
+            _log_shard(shard, what, "taken again" if again else "taken")
             if unreadable is None and await self.store.is_cancelled(shard.run_id):
                 unreadable = DJIError("the run was cancelled (aiodji runs cancel)")
             results = _Results(self.store, shard, holder)
