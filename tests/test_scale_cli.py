@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -281,3 +282,61 @@ async def test_worker_logs_start_shards_and_redis_lost_and_back_once(tmp_path: P
         assert "never retrieved" not in log.read_text() and "Traceback" not in log.read_text()
     finally:
         server.stop()
+
+
+async def test_cancel_mid_run_lets_in_flight_changes_finish_and_records_them(
+    redis_server: RedisServer,
+) -> None:
+    async with make_sim() as sim:
+        sim.faults.latency = 0.2
+        desired = creates(sim, 12)
+        run = await enqueue(sim, redis_server.url, desired)
+        pool = Workers(redis_server.url, sim.token)
+        pool.start()
+        try:
+            states: dict[str, str] = {}
+            async with Redis.from_url(redis_server.url) as redis, asyncio.timeout(40):
+                store = RunStore(redis)
+                async for entry in store.follow(run.run_id, block_ms=200):
+                    if entry.get("state") in FINAL:
+                        if not states:
+                            assert await store.cancel(run.run_id)
+                        states[entry["key"]] = entry["state"]
+                    if len(states) >= run.total:
+                        break
+        finally:
+            pool.stop()
+        counts = Counter(states.values())
+        assert counts["succeeded"] >= 1 and counts["not_attempted"] >= 1
+        assert set(counts) <= {"succeeded", "not_attempted"}
+        for spec in desired.create:  # what was stopped was never sent
+            key = next(k for k in states if k.endswith(f":{spec.name}"))
+            sent = sim.state.create_counts[spec.name]
+            assert sent == (1 if states[key] == "succeeded" else 0), spec.name
+
+
+def test_sealed_fields_open_only_with_the_same_key() -> None:
+    from cryptography.fernet import Fernet
+
+    from aiodji.config import ConfigError
+    from aiodji.fleet import Change, ChangeKind, CreateSpec
+    from aiodji.scale.sealing import Sealer, load_sealer
+    from aiodji.scale.shard import Shard
+
+    spec = CreateSpec("p", "n", "sn", "81-0-0", url="rtmp://h/live/KEY-123")
+    change = Change(ChangeKind.CREATE, "p", converter_name="n", spec=spec)
+    shard = Shard("r", "s", "o", "env:T", None, (change,))
+    mine = Sealer(Fernet.generate_key())
+    message = orjson.dumps(shard.to_dict(mine))
+    assert b"KEY-123" not in message and b"rtmp://" not in message
+    assert Shard.from_dict(orjson.loads(message), mine) == shard
+    for other in (Sealer(Fernet.generate_key()), None):
+        with pytest.raises(ConfigError):
+            Shard.from_dict(orjson.loads(message), other)
+    with pytest.raises(ConfigError, match="AIODJI_QUEUE_KEY"):
+        shard.to_dict(None)  # a create is never enqueued in clear
+    assert "KEY" not in repr(mine)
+    assert load_sealer({}) is None
+    with pytest.raises(ConfigError) as bad:
+        load_sealer({"AIODJI_QUEUE_KEY": "not-a-key-s3cret"})
+    assert "s3cret" not in str(bad.value)
