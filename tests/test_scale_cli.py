@@ -4,6 +4,7 @@ and runs cancel, Ctrl-C while following a run, worker logs, and nothing secret a
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -340,3 +341,31 @@ def test_sealed_fields_open_only_with_the_same_key() -> None:
     with pytest.raises(ConfigError) as bad:
         load_sealer({"AIODJI_QUEUE_KEY": "not-a-key-s3cret"})
     assert "s3cret" not in str(bad.value)
+
+
+def test_an_unexpected_worker_error_is_one_internal_error_line_exit_70(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    import aiodji.scale.broker as broker
+    from aiodji.cli import cli, register
+
+    async def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(broker, "run_worker", broken)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    monkeypatch.delenv("AIODJI_DEBUG", raising=False)
+    register()
+    loggers = [logging.getLogger(name) for name in ("aiodji", "taskiq")]
+    saved = [(lg, lg.handlers[:], lg.level, lg.propagate) for lg in loggers]
+    try:
+        done = CliRunner().invoke(cli, ["worker", "--queue", "redis://127.0.0.1:1/0"])
+    finally:  # the worker's log handler writes to the runner's stream: not beyond this test
+        for lg, handlers, level, propagate in saved:
+            lg.handlers[:], lg.level, lg.propagate = handlers, level, propagate
+    assert done.exit_code == 70, done.output
+    assert "internal error: RuntimeError: a bug (details: " in done.output
+    assert "Traceback" not in done.output
+    assert list((tmp_path / "aiodji").glob("crash-worker-*.txt"))
