@@ -30,36 +30,12 @@ from aiodji.scale.runs import FINAL, RunStore
 from aiodji.sim import Simulator
 from aiodji.sim.state import SimState
 from tests._redis import RedisServer
-from tests.test_scale_fleet import QUEUE_KEY
+from tests.test_scale_fleet import QUEUE_KEY, Workers
 
 pytestmark = pytest.mark.anyio
 
 CLI = [sys.executable, "-c", "from aiodji.cli import main; main()"]
 PROJECTS, CREATES = 6, 6
-
-
-class Pool:
-    """Worker processes, killed by pid."""
-
-    def __init__(self, url: str, env: dict[str, str], logs: Path) -> None:
-        self.url, self.env, self.logs = url, env, logs
-        self.procs: list[subprocess.Popen[bytes]] = []
-
-    def start(self) -> subprocess.Popen[bytes]:
-        args = ["--concurrency", "2", "worker", "--queue", self.url, "--shards", "2"]
-        args += ["--idle-timeout", "1", "--lease", "2", "--log-format", "json"]
-        with (self.logs / f"worker-{len(self.procs)}.log").open("wb") as sink:
-            proc = subprocess.Popen(
-                [*CLI, *args], env=self.env, stdout=subprocess.DEVNULL, stderr=sink
-            )
-        self.procs.append(proc)
-        return proc
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(10)
 
 
 @pytest.fixture
@@ -141,7 +117,8 @@ async def test_chaos_one_runner_per_shard_nothing_twice_nothing_secret(
     )
     await sim.start()
     env = {**os.environ, "AIODJI_TOKEN": sim.token, "AIODJI_QUEUE_KEY": QUEUE_KEY}
-    pool = Pool(redis.url, env, tmp_path)
+    pool = Workers(redis.url, sim.token, lease=2.0, logs=tmp_path)
+    pool.env = env
     try:
         sim.faults.latency = 0.05
         sim.faults.error_rate = 0.03  # 5xx, not applied

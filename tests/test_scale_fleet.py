@@ -117,21 +117,32 @@ def test_token_references_and_organization_files(tmp_path: Path) -> None:
 
 
 class Workers:
-    """``aiodji worker`` processes; killed by pid."""
+    """``aiodji worker`` processes; killed by pid. ``logs``: a directory for their stderr
+    (``worker-N.log``, JSON lines); without it they are silent unless AIODJI_TEST_WORKER_LOGS."""
 
-    def __init__(self, url: str, token: str) -> None:
-        self.url = url
+    def __init__(
+        self, url: str, token: str, *, lease: float = 1.0, logs: Path | None = None
+    ) -> None:
+        self.url, self.lease, self.logs = url, lease, logs
         self.env = {**os.environ, "SIM_TOKEN": token, "AIODJI_QUEUE_KEY": QUEUE_KEY}
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> subprocess.Popen[bytes]:
         args = ["--concurrency", "2", "worker", "--queue", self.url]
-        args += ["--idle-timeout", "1", "--lease", "1", "--shards", "2"]
+        args += ["--idle-timeout", "1", "--lease", str(self.lease), "--shards", "2"]
+        if self.logs is None:
+            return self._spawn(
+                args, None if os.environ.get("AIODJI_TEST_WORKER_LOGS") else subprocess.DEVNULL
+            )
+        with (self.logs / f"worker-{len(self.procs)}.log").open("wb") as sink:
+            return self._spawn([*args, "--log-format", "json"], sink)
+
+    def _spawn(self, args: list[str], stderr: Any) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(
             [sys.executable, "-c", "from aiodji.cli import main; main()", *args],
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=None if os.environ.get("AIODJI_TEST_WORKER_LOGS") else subprocess.DEVNULL,
+            stderr=stderr,
         )
         self.procs.append(proc)
         return proc

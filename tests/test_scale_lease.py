@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -93,23 +94,28 @@ async def test_fencing_tokens_grow_and_a_waiting_copy_exits_when_the_shard_is_do
         assert await store.try_acquire("r", "s1", "late") == -1  # done is done
 
 
-@pytest.mark.anyio
-async def test_lease_renewal_survives_a_redis_restart(tmp_path: Path) -> None:
-    server = RedisServer(persist_dir=str(tmp_path))
+@pytest.fixture
+def persistent_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(persist_dir=str(tmp_path))  # append-only: the keys survive a restart
     server.start()
     try:
-        async with Redis.from_url(server.url) as redis:
-            store = RunStore(redis, lease_seconds=3.0)
-            async with store.lease("r", "s") as holder:
-                assert holder is not None
-                await asyncio.to_thread(server.restart)  # the key survives in the AOF
-                await asyncio.sleep(4.5)  # past the lease: only renewals keep it
-                assert not holder.lost and not holder.stop.is_set()
-                holder.check()
-                assert await store.try_acquire("r", "s", "other") == 0  # still held
-                assert await store.mark_done("r", "s", holder.value)
+        yield server
     finally:
         server.stop()
+
+
+@pytest.mark.anyio
+async def test_lease_renewal_survives_a_redis_restart(persistent_redis: RedisServer) -> None:
+    async with Redis.from_url(persistent_redis.url) as redis:
+        store = RunStore(redis, lease_seconds=3.0)
+        async with store.lease("r", "s") as holder:
+            assert holder is not None
+            await asyncio.to_thread(persistent_redis.restart)
+            await asyncio.sleep(4.5)  # past the lease: only renewals keep it
+            assert not holder.lost and not holder.stop.is_set()
+            holder.check()
+            assert await store.try_acquire("r", "s", "other") == 0  # still held
+            assert await store.mark_done("r", "s", holder.value)
 
 
 @pytest.mark.anyio
