@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+import aiodji
 from aiodji.bulk import ItemResult, ItemState
 from aiodji.fleet import Change, ChangeKind
 from aiodji.scale.lease import LeaseState, may_act, next_delay, renewal_failed, renewed
@@ -132,3 +133,46 @@ async def test_a_runner_that_cannot_renew_stops_before_its_lease_expires(
             )  # stop set before the 1.5 s lease ran out
             with pytest.raises(LeaseLost):
                 holder.check()
+
+
+@pytest.mark.anyio
+async def test_a_shard_whose_lease_is_lost_mid_run_is_run_again_and_completes(
+    redis_server: RedisServer,
+) -> None:
+    """The lease vanishes mid-shard (it expired while the runner was stalled, say): the runner
+    stops starting changes, publishes only what it did, and the shard is run again under a new
+    fencing token until every change has a result; nothing is sent twice."""
+    from aiodji.scale.broker import _with_patience
+    from aiodji.scale.shard import make_shards
+    from aiodji.scale.tokens import TokenRefs
+    from aiodji.scale.worker import ShardRunner
+    from tests.test_scale_fleet import SEALER, creates, make_sim
+
+    async with make_sim() as sim, Redis.from_url(redis_server.url) as redis:
+        sim.faults.latency = 0.1
+        desired = creates(sim, 12)
+        async with aiodji.Client(token=sim.token, base_url=sim.url) as dji:
+            plan = await dji.fleet.plan(desired)
+        shard = make_shards(
+            plan, run_id="r", organization="o", token_ref="env:T", base_url=sim.url
+        )[0]
+        store = RunStore(redis, lease_seconds=1.0)
+        tokens = TokenRefs(env={"T": sim.token})
+        runner = ShardRunner(store, tokens, redis_server.url, 2, SEALER, None)
+
+        async def steal_the_lease_after_the_first_result() -> None:
+            await redis.xread({"aiodji:run:r:results": "0-0"}, block=20_000, count=1)
+            await redis.delete(f"aiodji:run:r:lease:{shard.shard_id}")
+
+        thief = asyncio.create_task(steal_the_lease_after_the_first_result())
+        await asyncio.wait_for(_with_patience(runner, shard.to_dict(SEALER), None), 30)
+        await thief
+        entries = await store.entries("r")
+        finals = {e["key"]: e["state"] for e in entries}
+        assert len(finals) == len(shard.changes) and set(finals.values()) == {"succeeded"}
+        assert {e["fence"] for e in entries} == {1, 2}  # the rerun holds a new lease
+        assert await store.is_done("r", shard.shard_id)
+        project = shard.changes[0].project_uuid
+        for spec in desired.create:
+            if spec.project == project:
+                assert sim.state.create_counts[spec.name] == 1, spec.name

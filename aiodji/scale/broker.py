@@ -24,7 +24,7 @@ from taskiq_redis import RedisStreamBroker
 from aiodji.errors import DJIError
 
 from .redis_access import RedisHealth, check_queue_url, unreachable
-from .runs import RunStore
+from .runs import LeaseLost, RunStore
 from .sealing import Sealer, load_sealer
 from .tokens import TokenProvider, TokenRefs
 from .worker import ShardRunner
@@ -152,12 +152,12 @@ async def _with_patience(
     for attempt in range(REDIS_PATIENCE):
         try:
             return await runner.run(message)
-        except (RedisError, OSError) as exc:
+        except (RedisError, OSError, LeaseLost) as exc:
             # Redis went away mid-shard, or the lease could not be renewed in time: wait, then
             # run the shard again (after its lease); its re-plan skips what is done already
             if attempt + 1 == REDIS_PATIENCE:
                 raise
-            if health is not None:
+            if health is not None and not isinstance(exc, LeaseLost):
                 health.lost(exc)
             await asyncio.sleep(RECONNECT_SECONDS)
 
