@@ -165,6 +165,10 @@ async def test_chaos_one_runner_per_shard_nothing_twice_nothing_secret(
 
         # nothing secret at rest: every key, and the append-only file(s) on disk
         async with Redis.from_url(redis.url) as r:
+            for _ in range(100):  # an ack lost in the restart: retaken after the idle timeout
+                if not await r.xlen("aiodji:shards"):
+                    break
+                await asyncio.sleep(0.1)
             assert await r.xlen("aiodji:shards") == 0  # acknowledged shards are deleted
             assert await r.ttl(f"aiodji:run:{run['run_id']}:results") > 0
         at_rest = await dump_every_key(redis.url)

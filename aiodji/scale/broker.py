@@ -93,9 +93,13 @@ class ShardBroker(RedisStreamBroker):
     def _ack_generator(self, id: str, queue_name: str) -> Callable[[], Awaitable[None]]:
         async def ack() -> None:
             try:
-                async with Redis(connection_pool=self.connection_pool) as conn:
-                    await conn.xack(queue_name, self.consumer_group_name, id)
-                    await conn.xdel(queue_name, id)  # the finished shard leaves the stream
+                async with (
+                    Redis(connection_pool=self.connection_pool) as conn,
+                    conn.pipeline(transaction=True) as both,  # both or neither: none is left
+                ):
+                    both.xack(queue_name, self.consumer_group_name, id)
+                    both.xdel(queue_name, id)  # the finished shard leaves the stream
+                    await both.execute()
             except (RedisError, OSError) as exc:
                 # left pending: claimed again later, and its copy sees the shard done
                 if self.health is not None:
