@@ -30,7 +30,7 @@ from aiodji.scale.runs import FINAL, RunStore
 from aiodji.sim import Simulator
 from aiodji.sim.state import SimState
 from tests._redis import RedisServer
-from tests.test_scale_fleet import QUEUE_KEY, Workers
+from tests.test_scale_fleet import QUEUE_KEY, Workers, shards_done, wait_for_logs
 
 pytestmark = pytest.mark.anyio
 
@@ -175,11 +175,12 @@ async def test_chaos_one_runner_per_shard_nothing_twice_nothing_secret(
         at_rest += await asyncio.to_thread(read_files, tmp_path / "redis", "*")
         for secret in (*stream_keys, sim.token, QUEUE_KEY, "rtmp://"):
             assert secret.encode() not in at_rest, secret
+        paths = [tmp_path / f"worker-{i}.log" for i in range(len(pool.procs))]
+        records = await wait_for_logs(paths, lambda rs: len(shards_done(rs)) == PROJECTS)
+        done = shards_done(records)
+        assert len(done) == PROJECTS and set(done.values()) == {1}  # each shard done once
         logs = await asyncio.to_thread(read_files, tmp_path, "worker-*.log")
         assert b"Traceback" not in logs and b"never retrieved" not in logs
-        records = [orjson.loads(line) for line in logs.splitlines() if line.startswith(b"{")]
-        done = Counter(r["message"].split()[1] for r in records if r.get("result") == "done")
-        assert len(done) == PROJECTS and set(done.values()) == {1}  # each shard done once
         assert not any(k.encode() in logs for k in stream_keys)
     finally:
         pool.stop()

@@ -22,7 +22,16 @@ from aiodji.scale.runs import FINAL, RunStore
 from aiodji.sim import Simulator
 from tests._redis import RedisServer, redis_server
 from tests._servers import unused_port
-from tests.test_scale_fleet import QUEUE_KEY, Workers, creates, enqueue, make_sim
+from tests.test_scale_fleet import (
+    QUEUE_KEY,
+    Workers,
+    creates,
+    enqueue,
+    log_records,
+    make_sim,
+    shards_done,
+    wait_for_logs,
+)
 
 __all__ = ["redis_server"]
 
@@ -267,17 +276,23 @@ async def test_worker_logs_start_shards_and_redis_lost_and_back_once(tmp_path: P
                     server.stop()
                     await asyncio.sleep(1.5)  # several failed reads: one "lost" line
                     await asyncio.to_thread(server.start)
-                    await asyncio.sleep(3)
+
+                    def settled(records: list[dict[str, Any]]) -> bool:
+                        back = any(r["message"].startswith("Redis back") for r in records)
+                        return back and len(shards_done(records)) == run.shards
+
+                    await wait_for_logs([log], settled)
                 finally:
                     proc.send_signal(signal.SIGINT)
                     proc.wait(15)
         lines = log.read_bytes().splitlines()
-        records = [orjson.loads(line) for line in lines if line.startswith(b"{")]
+        records = log_records([log])
         assert len(records) >= len(lines) - 1  # all JSON but the CLI's final "interrupted"
         messages = [r["message"] for r in records]
         assert any(m.startswith("worker started") for m in messages)
         results = [r.get("result") for r in records]
-        assert results.count("taken") == run.shards and results.count("done") == run.shards
+        assert results.count("taken") == run.shards
+        assert set(shards_done(records).values()) == {1} and len(shards_done(records)) == run.shards
         assert sum(m.startswith("Redis lost") for m in messages) == 1
         assert sum(m.startswith("Redis back") for m in messages) == 1
         assert "never retrieved" not in log.read_text() and "Traceback" not in log.read_text()

@@ -8,7 +8,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,31 @@ class Workers:
             if proc.poll() is None:
                 proc.kill()
             proc.wait(10)
+
+
+def log_records(paths: Iterable[Path]) -> list[dict[str, Any]]:
+    """The JSON log records of workers started with ``--log-format json``."""
+    lines = [line for path in paths for line in path.read_bytes().splitlines()]
+    return [orjson.loads(line) for line in lines if line.startswith(b"{")]
+
+
+async def wait_for_logs(
+    paths: Iterable[Path], ready: Callable[[list[dict[str, Any]]], bool], seconds: float = 20
+) -> list[dict[str, Any]]:
+    """The records once ``ready`` says so (a worker may still be finishing what the run's
+    results already show: marking a shard done after a Redis restart); bounded."""
+    paths = list(paths)
+    for _ in range(int(seconds * 10)):
+        records = await asyncio.to_thread(log_records, paths)
+        if ready(records):
+            return records
+        await asyncio.sleep(0.1)
+    return await asyncio.to_thread(log_records, paths)
+
+
+def shards_done(records: list[dict[str, Any]]) -> Counter[str]:
+    """How many times each shard was logged done (its id is the message's second word)."""
+    return Counter(r["message"].split()[1] for r in records if r.get("result") == "done")
 
 
 @pytest.fixture
