@@ -61,11 +61,13 @@ async def run(args: argparse.Namespace) -> int:
         stdout.print(
             f"[bold]FlightHub 2 simulator[/] at {sim.url}: server rate limit "
             f"{args.server_rate:g} req/s; aiodji rate {args.rate:g} req/s, "
-            f"{args.concurrency} workers"
+            f"{args.concurrency} workers",
+            markup=True,
         )
         stdout.print(
             f"[yellow]converter_limit raised to {args.converter_limit}[/] (FlightHub 2 documents "
-            "20 per organization; a private deployment may allow more)"
+            "20 per organization; a private deployment may allow more)",
+            markup=True,
         )
         projects = [p async for p in dji.projects.iter()]
         stdout.print(

@@ -9,7 +9,6 @@ Other modules add their commands with ``cli.add_command(...)`` / ``converters.ad
 
 from __future__ import annotations
 
-import itertools
 import sys
 from collections.abc import Sequence
 
@@ -17,9 +16,9 @@ import click
 
 from aiodji.errors import DJIError
 
-from ._common import Settings, report_error
+from ._common import Settings, report_error, report_internal, stderr
 from .exits import ExitCode
-from .output import FORMATS
+from .output import FORMATS, resolve_format
 from .profiles import load_profile
 
 __all__ = ["GLOBAL_OPTIONS", "cli", "hoist_global_options", "main"]
@@ -145,29 +144,63 @@ def hoist_global_options(argv: Sequence[str]) -> list[str]:
 register()
 
 
-def wants_machine_output(args: Sequence[str]) -> bool:
-    """Whether errors found while parsing should be a JSON line (``--json``, ``-o json…``)."""
-    if "--json" in args:
-        return True
-    return any(
-        a in ("-o", "--output") and b in ("json", "jsonl") for a, b in itertools.pairwise(args)
-    )
+def output_format(args: Sequence[str]) -> str:
+    """The ``-o`` / ``--json`` of a command line, read before click parses it (a usage error
+    must come out in the format asked for): the last one wins, ``auto`` by default."""
+    fmt = "auto"
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--json":
+            fmt = "jsonl"
+        elif arg in ("-o", "--output") and i + 1 < len(args):
+            fmt = args[i + 1]
+        elif arg.startswith("--output="):
+            fmt = arg.split("=", 1)[1]
+        elif arg.startswith("-o") and len(arg) > 2 and not arg.startswith("--"):
+            fmt = arg[2:]
+    return fmt if fmt in FORMATS else "auto"
+
+
+def wants_machine_output(args: Sequence[str], *, isatty: bool = False) -> bool:
+    """Whether errors should be a ``{"type": "error"}`` JSON line: ``--json``, ``-o json…``,
+    or ``-o auto`` with stdout not a terminal (the same rule as the commands' output)."""
+    return resolve_format(output_format(args), isatty=isatty) != "table"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """The console script ``aiodji``."""
+    """The console script ``aiodji``: the one error boundary of the command line.
+
+    Every known error is one line (or one JSON error line in a machine format) and the exit
+    code of the table (``aiodji.cli.exits``); anything else is an internal error: one line,
+    the traceback in a crash file, exit 70. Ctrl-C anywhere is 130."""
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    machine = Settings(output="jsonl") if wants_machine_output(args, isatty=_isatty()) else None
     try:
         code = cli.main(args=args, prog_name="aiodji", standalone_mode=False)
-    except click.Abort:
-        click.echo("interrupted", err=True)
+    except SystemExit as exc:  # the commands end with their exit code
+        code = exc.code
+    except (KeyboardInterrupt, click.Abort):
+        stderr.print("interrupted", style="red")
         code = ExitCode.INTERRUPTED
     except click.ClickException as exc:
-        if wants_machine_output(args):
-            report_error(exc, Settings(output="jsonl"))
-        else:
-            exc.show()
-        code = exc.exit_code
-    except DJIError as exc:  # a bad profile, read while parsing the global options
-        code = report_error(exc)
+        code = _usage_error(exc, machine)
+    except DJIError as exc:  # e.g. a bad profile, read while parsing the global options
+        code = report_error(exc, machine)
+    except Exception as exc:  # a bug of ours: one line, the traceback in a crash file
+        code = report_internal(exc, machine)
     raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def _isatty() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # closed or replaced stdout
+        return False
+
+
+def _usage_error(exc: click.ClickException, machine: Settings | None) -> int:
+    if machine is not None:
+        return report_error(exc, machine)
+    exc.show()
+    return exc.exit_code

@@ -53,8 +53,10 @@ __all__ = [
     "print_report",
     "print_table",
     "report_error",
+    "report_internal",
     "resume_command",
     "run_async",
+    "say",
 ]
 
 T = TypeVar("T")
@@ -64,8 +66,15 @@ EXIT_FAILED = ExitCode.FAILED
 EXIT_USAGE = ExitCode.USAGE
 EXIT_INTERRUPTED = ExitCode.INTERRUPTED
 
-stdout = Console(soft_wrap=True)
-stderr = Console(stderr=True)
+# markup off: names and messages come from the server and from operators, and rich would
+# eat `cam[wide]` or crash on `x[/]y`; colour is given as Text styles instead
+stdout = Console(soft_wrap=True, markup=False, highlight=False)
+stderr = Console(stderr=True, markup=False, highlight=False)
+
+
+def say(label: str, message: str, *, style: str = "red") -> None:
+    """One line on stderr, ``label: message``, the message taken literally."""
+    stderr.print(Text.assemble((f"{label}:", style), " ", message), soft_wrap=True)
 
 
 @attrs.frozen
@@ -194,7 +203,7 @@ def _prompt_token() -> str | None:
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> None:
-    stderr.print(f"[red]error:[/] {message}", highlight=False)
+    say("error", message)
     raise SystemExit(code)
 
 
@@ -267,7 +276,7 @@ def print_report(title: str, report: BulkReport, *, as_json: bool) -> None:
             }
         )
         return
-    table = Table(title=title, title_justify="left")
+    table = Table(title=Text(title), title_justify="left")
     for column in ("succeeded", "failed", "not attempted", "unknown", "seconds", "items/s"):
         table.add_column(column, justify="right")
     table.add_row(
@@ -365,7 +374,8 @@ class Interrupts:
         if self.count == 1:
             self.stop.set()
             stderr.print(
-                "[yellow]stopping: no new items; in-flight ones finish. Ctrl-C again to abort.[/]"
+                "stopping: no new items; in-flight ones finish. Ctrl-C again to abort.",
+                style="yellow",
             )
         elif self._task is not None:
             self._task.cancel()
@@ -382,7 +392,7 @@ def run_async(main: Callable[[], Awaitable[int]], *, needs_token: bool = True) -
             settings.token()
         code = asyncio.run(_guarded(main, settings))
     except (KeyboardInterrupt, click.Abort):
-        stderr.print("[red]interrupted[/]")
+        stderr.print("interrupted", style="red")
         code = EXIT_INTERRUPTED
     except aiodji.DJIError as exc:
         code = report_error(exc, settings)
@@ -400,18 +410,33 @@ def report_error(exc: BaseException, settings: Settings | None = None) -> int:
     code = exit_code_for(exc)
     message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
     if settings is not None and settings.json:
-        emit_json(
-            {
-                "type": "error",
-                "error": type(exc).__name__,
-                "message": message,
-                "exit_code": int(code),
-                "code": getattr(exc, "code", None),
-            }
-        )
-    label = "configuration error" if code is ExitCode.CONFIG else "error"
-    stderr.print(f"[red]{label}:[/] {message}", highlight=False, soft_wrap=True)
+        _emit_error(type(exc).__name__, message, code, getattr(exc, "code", None))
+    say("configuration error" if code is ExitCode.CONFIG else "error", message)
     return int(code)
+
+
+def report_internal(exc: BaseException, settings: Settings | None = None) -> int:
+    """An unexpected exception: the one line of :mod:`aiodji.crash` (a JSON error line too
+    under machine output), exit 70."""
+    from aiodji.crash import report_internal_error
+
+    line = report_internal_error(exc, entry="cli")
+    if settings is not None and settings.json:
+        _emit_error("internal", line, ExitCode.INTERNAL, None)
+    stderr.print(line, soft_wrap=True)
+    return int(ExitCode.INTERNAL)
+
+
+def _emit_error(error: str, message: str, code: ExitCode, business_code: Any) -> None:
+    emit_json(
+        {
+            "type": "error",
+            "error": error,
+            "message": message,
+            "exit_code": int(code),
+            "code": business_code,
+        }
+    )
 
 
 async def _guarded(main: Callable[[], Awaitable[int]], settings: Settings) -> int:
@@ -420,5 +445,5 @@ async def _guarded(main: Callable[[], Awaitable[int]], settings: Settings) -> in
     except (aiodji.DJIError, click.UsageError) as exc:
         return report_error(exc, settings)
     except asyncio.CancelledError:
-        stderr.print("[red]interrupted[/]")
+        stderr.print("interrupted", style="red")
         return EXIT_INTERRUPTED

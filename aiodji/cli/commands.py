@@ -400,7 +400,7 @@ def converters_delete(
     if not (selection.names or selection.devices or selection.cameras):
         raise click.UsageError("delete needs --name, --device or --camera (--name '*' for all)")
     if not yes and not dry_run:
-        stderr.print("[yellow]no --yes: showing the plan only[/]")
+        stderr.print("no --yes: showing the plan only", style="yellow")
     desired = Desired(delete=(selection,))
     run = RunOptions(dry_run or not yes, journal, resume, retry_failed, max_changes)
     _plan_and_apply(settings, desired, "delete", run)

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 import orjson
+from rich.text import Text
 
 import aiodji
 from aiodji.fleet import Selection
@@ -53,8 +54,8 @@ class _Checks:
         if self.as_json:
             emit_json({"type": "check", "check": check, "ok": ok, "detail": detail})
             return
-        mark = {True: "[green]ok[/]", False: "[red]FAIL[/]", None: "[yellow]warn[/]"}[ok]
-        stdout.print(f"{mark:>18}  {check}: {detail}", highlight=False)
+        mark, style = {True: ("ok", "green"), False: ("FAIL", "red"), None: ("warn", "yellow")}[ok]
+        stdout.print(Text.assemble((f"{mark:>4}", style), f"  {check}: {detail}"))
 
 
 def _explain(exc: aiodji.DJIError) -> str:

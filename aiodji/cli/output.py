@@ -17,6 +17,7 @@ import click
 import orjson
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 __all__ = [
     "FORMATS",
@@ -69,7 +70,8 @@ def format_cell(column: str, value: Any) -> str:
 def _table(
     title: str, columns: Sequence[str], rows: Iterable[Mapping[str, Any]], width: int | None
 ) -> Table:
-    table = Table(title=title, title_justify="left")
+    # Text, not str: rich reads markup in str cells (`cam[wide]`, `x[/]y` are data here)
+    table = Table(title=Text(title), title_justify="left")
     cells = [[format_cell(c, row.get(c)) for c in columns] for row in rows]
     natural = [max((len(r[i]) for r in cells), default=0) for i in range(len(columns))]
     natural = [max(n, len(c)) for n, c in zip(natural, columns, strict=True)]
@@ -78,10 +80,14 @@ def _table(
     for column, fixed, w in zip(columns, ids, widths, strict=True):
         # ids are never shortened (copy, grep); other cells end in … when space is short
         table.add_column(
-            column, overflow="ellipsis", no_wrap=True, min_width=w if fixed else None, max_width=w
+            Text(column),
+            overflow="ellipsis",
+            no_wrap=True,
+            min_width=w if fixed else None,
+            max_width=w,
         )
     for row_cells in cells:
-        table.add_row(*row_cells)
+        table.add_row(*(Text(cell) for cell in row_cells))
     return table
 
 
@@ -115,7 +121,9 @@ def render_rows(
     """Write ``rows`` (only ``columns``) in format ``fmt`` (already resolved, not auto)."""
     out = out or sys.stdout
     if fmt == "table":
-        console = Console(file=out, soft_wrap=wide, width=100_000 if wide else None)
+        console = Console(
+            file=out, soft_wrap=wide, width=100_000 if wide else None, markup=False, highlight=False
+        )
         console.print(_table(title, columns, rows, None if wide else console.width))
     elif fmt == "json":
         picked = [{c: row.get(c) for c in columns} for row in rows]

@@ -1,0 +1,46 @@
+"""The ``aiodji`` command in-process: ``main()`` with captured output, against a simulator
+served by its own event loop in a thread (the CLI runs its own loops with ``asyncio.run``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import threading
+
+import pytest
+
+from aiodji.cli import main
+from aiodji.sim import Simulator
+
+
+class SimThread:
+    """A simulator served by its own event loop in a thread (the CLI runs its own loops)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.sim = Simulator(projects=2, docks_per_project=1, converters_per_project=3)
+
+    def __enter__(self) -> Simulator:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.sim.__aenter__(), self.loop).result(30)
+        return self.sim
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.sim.__aexit__(None, None, None), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+        pytest.raises(SystemExit) as exit_info,
+    ):
+        main(argv)
+    code = exit_info.value.code
+    return (code if isinstance(code, int) else -1), out.getvalue(), err.getvalue()
