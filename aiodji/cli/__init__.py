@@ -19,6 +19,7 @@ from aiodji.errors import DJIError
 from ._common import Settings, report_error, report_internal, stderr
 from .exits import ExitCode
 from .output import FORMATS, resolve_format
+from .params import BASE_URL, FiniteFloat
 from .profiles import load_profile
 
 __all__ = ["GLOBAL_OPTIONS", "cli", "hoist_global_options", "main"]
@@ -41,7 +42,11 @@ PASS_THROUGH = frozenset({"sim"})
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--base-url", help="API access point, e.g. https://host:30812 (env AIODJI_BASE_URL).")
+@click.option(
+    "--base-url",
+    type=BASE_URL,
+    help="API access point, e.g. https://host:30812 (env AIODJI_BASE_URL).",
+)
 @click.option(
     "--region",
     type=click.Choice(["cn", "us", "eu"]),
@@ -66,7 +71,7 @@ PASS_THROUGH = frozenset({"sim"})
 )
 @click.option(
     "--rate",
-    type=click.FloatRange(min=0.1),
+    type=FiniteFloat(min=0.1),
     help="Requests per second at most (default: adapt to the server's 429s).",
 )
 @click.version_option(package_name="aiodji")
@@ -87,6 +92,8 @@ def cli(
 
     The organization key comes from a profile, AIODJI_TOKEN, or a hidden prompt; never shown.
     """
+    if base_url and region:
+        raise click.UsageError("give --base-url or --region, not both")
     chosen = load_profile(profile)
     ctx.obj = Settings(
         base_url=base_url,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import shlex
 import signal
@@ -33,10 +34,13 @@ from rich.text import Text
 
 import aiodji
 from aiodji.bulk import BulkReport, ItemResult
-from aiodji.fleet import Change
+from aiodji.crash import state_dir
+from aiodji.fleet import Change, Selection
+from aiodji.models import Project
 
-from .exits import ExitCode, exit_code_for
+from .exits import ExitCode, NothingMatched, exit_code_for
 from .output import choose_columns, render_rows, resolve_format
+from .params import check_base_url
 from .profiles import Profile, profile_token
 
 __all__ = [
@@ -49,6 +53,7 @@ __all__ = [
     "fail",
     "item_record",
     "make_progress",
+    "one_project",
     "print_interrupted",
     "print_report",
     "print_table",
@@ -57,6 +62,8 @@ __all__ = [
     "resume_command",
     "run_async",
     "say",
+    "select_projects",
+    "writable_journal",
 ]
 
 T = TypeVar("T")
@@ -166,6 +173,11 @@ def resolve_access(
     from_profile = (profile.base_url, profile.region) if profile else (None, None)
     explicit = profile is not None and profile.explicit
     for url, reg in (from_profile, from_env) if explicit else (from_env, from_profile):
+        if url:  # the flag is checked by click; a variable or a profile here (exit 3)
+            try:
+                check_base_url(url)
+            except aiodji.InvalidArgumentError as exc:
+                raise aiodji.ConfigError(f"base URL of the environment or profile: {exc}") from None
         if url or reg:
             return url, reg
     raise aiodji.ConfigError(
@@ -200,6 +212,23 @@ def _prompt_token() -> str | None:
     # a Ctrl-C here is click.Abort: run_async turns it into exit 130 (defect 2)
     answer: str = click.prompt("Organization key (hidden)", hide_input=True, err=True)
     return answer.strip() or None
+
+
+async def select_projects(dji: aiodji.Client, chosen: Selection) -> list[Project]:
+    """The projects a selection names; none at all (an unknown exact name, a glob that
+    matches nothing) is :class:`NothingMatched` (exit 5)."""
+    try:
+        found = await dji.fleet.projects(chosen)
+    except aiodji.InvalidArgumentError as exc:  # the one refusal here: an unknown exact name
+        raise NothingMatched(str(exc)) from None
+    if not found:
+        raise NothingMatched(f"no project matches {', '.join(chosen.projects)}")
+    return found
+
+
+async def one_project(dji: aiodji.Client, wanted: str) -> Project:
+    """The project of a uuid, exact name or glob (the first in organization order)."""
+    return (await select_projects(dji, Selection.build([wanted])))[0]
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> None:
@@ -327,11 +356,28 @@ def print_interrupted(tally: Tally, journal: Path, *, as_json: bool) -> None:
 
 def default_journal() -> Path:
     """``$XDG_STATE_HOME/aiodji/journal-<UTC time>.jsonl`` (``~/.local/state`` by default)."""
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "state"
-    )
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    return Path(base) / "aiodji" / f"journal-{stamp}-{os.getpid()}.jsonl"
+    return state_dir() / f"journal-{stamp}-{os.getpid()}.jsonl"
+
+
+def writable_journal(path: Path) -> Path:
+    """``path`` if a journal can be appended to it, checked before any change: only the state
+    directory is created (never a chain of directories elsewhere); else InvalidArgumentError
+    (exit 2). A journal that does not exist yet is not created here."""
+    try:
+        if path.parent == state_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():
+            raise aiodji.InvalidArgumentError(f"journal {path}: {path.parent} is not a directory")
+        if path.exists() or path.is_symlink():
+            with path.open("ab"):  # proves it: /proc files and directories say no
+                pass
+        elif not os.access(path.parent, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, f"{path.parent} is not writable")
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise aiodji.InvalidArgumentError(f"cannot write the journal {path}: {reason}") from None
+    return path
 
 
 def resume_command(argv: Sequence[str], journal: Path) -> str:
@@ -389,6 +435,7 @@ def run_async(main: Callable[[], Awaitable[int]], *, needs_token: bool = True) -
     settings = _current_settings()
     try:
         if needs_token:
+            settings.access()  # "no access point" before the hidden prompt asks for a token
             settings.token()
         code = asyncio.run(_guarded(main, settings))
     except (KeyboardInterrupt, click.Abort):

@@ -14,7 +14,6 @@ import click
 import orjson
 
 import aiodji
-from aiodji.fleet import Selection
 from aiodji.operation_calls import (
     argument_schema,
     call_operation,
@@ -23,7 +22,7 @@ from aiodji.operation_calls import (
 )
 from aiodji.operations import OPERATIONS, Operation
 
-from ._common import Settings, emit_json, run_async
+from ._common import Settings, emit_json, one_project, run_async
 
 __all__ = ["call", "register", "schema"]
 
@@ -83,8 +82,7 @@ def run_operation(
             client = dji
             if op.project_scoped:
                 wanted = project or settings.default_projects[0]
-                found = await dji.fleet.projects(Selection.build([wanted]))
-                client = dji.project(found[0].uuid)
+                client = dji.project((await one_project(dji, wanted)).uuid)
             result = await call_operation(client, op, checked)
         _print_result(settings, op, result)
         return 0

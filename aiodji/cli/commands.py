@@ -29,14 +29,17 @@ from ._common import (
     emit_json,
     item_record,
     make_progress,
+    one_project,
     print_interrupted,
     print_report,
     print_table,
     report_error,
     resume_command,
     run_async,
+    select_projects,
     stderr,
     stdout,
+    writable_journal,
 )
 from .doctor import doctor
 from .exits import ExistsAlready, ExitCode, NothingMatched
@@ -131,8 +134,8 @@ def devices_list(settings: Settings, project: str | None) -> None:
             if project is None:
                 pairs = [d async for d in dji.devices.iter()]
             else:
-                chosen = await dji.fleet.projects(Selection.build([project]))
-                pairs = list(await dji.projects.devices(project_uuid=chosen[0].uuid))
+                chosen = await one_project(dji, project)
+                pairs = list(await dji.projects.devices(project_uuid=chosen.uuid))
         rows = []
         for pair in pairs:
             gw, drone = pair.gateway, pair.drone
@@ -193,9 +196,7 @@ async def _selected(
     dji: aiodji.Client, chosen: Selection
 ) -> tuple[list[Converter], dict[str, str | None]]:
     """The selected converters and the project names; a selection of no project is an error."""
-    projects = await dji.fleet.projects(chosen)
-    if not projects:
-        raise NothingMatched(f"no project matches {', '.join(chosen.projects)}")
+    projects = await select_projects(dji, chosen)
     found = await dji.fleet.converters(
         [p.uuid for p in projects],
         devices=chosen.devices,
@@ -446,6 +447,8 @@ def read_desired(path: Path) -> Desired:
         desired = Desired.from_toml(path)
     except aiodji.InvalidArgumentError as exc:
         raise click.BadParameter(str(exc), param_hint="--file") from None
+    except UnicodeError as exc:  # UTF-16 from a Windows editor, random bytes
+        raise click.BadParameter(f"{path} is not UTF-8 text: {exc}", param_hint="--file") from None
     if not (desired.rules or desired.create or desired.delete):
         raise click.BadParameter(
             "the file asks for nothing: no [[converters]], [[create]] or [[delete]]",
@@ -507,6 +510,9 @@ async def _check_plan(
 
 
 def _plan_and_apply(settings: Settings, desired: Desired, title: str, run: RunOptions) -> None:
+    # checked before any request: a journal that cannot be written stops the run up front
+    book = None if run.dry_run else writable_journal(run.journal or run.resume or default_journal())
+
     async def main() -> int:
         async with settings.client() as dji:
             plan = await _check_plan(dji, desired, await dji.fleet.plan(desired), title, run)
@@ -519,7 +525,7 @@ def _plan_and_apply(settings: Settings, desired: Desired, title: str, run: RunOp
                 else:
                     stdout.print(f"nothing to do ({plan.unchanged} already right)")
                 return 0
-            book = run.journal or run.resume or default_journal()
+            assert book is not None
             tally = Tally()
             interrupts = Interrupts()
             interrupts.install()

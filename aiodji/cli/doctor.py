@@ -12,9 +12,8 @@ import orjson
 from rich.text import Text
 
 import aiodji
-from aiodji.fleet import Selection
 
-from ._common import EXIT_FAILED, Settings, emit_json, run_async, stdout
+from ._common import EXIT_FAILED, Settings, emit_json, one_project, run_async, stdout
 
 __all__ = ["doctor", "token_claims"]
 
@@ -121,7 +120,7 @@ def doctor(settings: Settings, project: str | None) -> None:
 
 async def _check_project(dji: aiodji.Client, project: str, checks: _Checks) -> None:
     try:
-        chosen = (await dji.fleet.projects(Selection.build([project])))[0]
+        chosen = await one_project(dji, project)
     except aiodji.DJIError as exc:
         checks.report("project", False, _explain(exc))
         return
