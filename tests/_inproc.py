@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+import aiodji.cli._common
 from aiodji.cli import main
 from aiodji.sim import Simulator
 
@@ -44,3 +45,15 @@ def run(argv: list[str]) -> tuple[int, str, str]:
         main(argv)
     code = exit_info.value.code
     return (code if isinstance(code, int) else -1), out.getvalue(), err.getvalue()
+
+
+def use_simulator(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
+    """The CLI's environment (after conftest's private home): this simulator and its token."""
+    monkeypatch.setenv("AIODJI_TOKEN", sim.token)
+    monkeypatch.setenv("AIODJI_BASE_URL", sim.url)
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("NO_COLOR", "1")
+    for key in ("AIODJI_DEBUG", "AIODJI_LOG"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setattr(aiodji.cli._common, "_token_cache", None)
+    return sim

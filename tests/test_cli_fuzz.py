@@ -20,11 +20,10 @@ from typing import Any
 
 import click
 import pytest
-from _inproc import SimThread, run
+from _inproc import SimThread, run, use_simulator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import aiodji.cli._common
 from aiodji.cli import cli
 from aiodji.cli.exits import ExitCode
 from aiodji.operation_calls import argument_schema
@@ -69,15 +68,7 @@ def served() -> Iterator[Simulator]:
 
 @pytest.fixture
 def sim_env(served: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
-    """The CLI's environment (after conftest's private home): this simulator and its token."""
-    monkeypatch.setenv("AIODJI_TOKEN", served.token)
-    monkeypatch.setenv("AIODJI_BASE_URL", served.url)
-    monkeypatch.setenv("COLUMNS", "100")
-    monkeypatch.setenv("NO_COLOR", "1")
-    for key in ("AIODJI_DEBUG", "AIODJI_LOG"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setattr(aiodji.cli._common, "_token_cache", None)
-    return served
+    return use_simulator(served, monkeypatch)
 
 
 def leaves(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:

@@ -153,6 +153,7 @@ class Settings:
             kind=kind,
             title=title,
             wide=self.wide,
+            may_drop=not self.columns,  # columns asked for by name are all shown
         )
 
 
@@ -249,6 +250,7 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
         fmt="table",
         kind="row",
         title=title,
+        wide=_current_settings().wide,
     )
 
 
