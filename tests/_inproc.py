@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import io
 import threading
+from typing import Any
 
 import pytest
 
@@ -18,10 +19,11 @@ from aiodji.sim import Simulator
 class SimThread:
     """A simulator served by its own event loop in a thread (the CLI runs its own loops)."""
 
-    def __init__(self) -> None:
+    def __init__(self, **options: Any) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.sim = Simulator(projects=2, docks_per_project=1, converters_per_project=3)
+        shape = {"projects": 2, "docks_per_project": 1, "converters_per_project": 3}
+        self.sim = Simulator(**(shape | options))
 
     def __enter__(self) -> Simulator:
         self.thread.start()

@@ -33,7 +33,7 @@ from rich.table import Table
 from rich.text import Text
 
 import aiodji
-from aiodji.bulk import BulkReport, ItemResult
+from aiodji.bulk import BulkReport, ItemResult, ItemState
 from aiodji.crash import state_dir
 from aiodji.fleet import Change, Selection
 from aiodji.models import Project
@@ -46,6 +46,7 @@ from .profiles import Profile, profile_token
 __all__ = [
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
+    "STOP_AFTER_CONNECTION_FAILURES",
     "Interrupts",
     "Settings",
     "Tally",
@@ -330,12 +331,21 @@ def print_report(title: str, report: BulkReport, *, as_json: bool) -> None:
         )
 
 
+# A server that stopped answering fails every item the same way: after this many connection
+# failures in a row the run stops taking new items (they stay not_attempted, for --resume).
+STOP_AFTER_CONNECTION_FAILURES = 10
+
+
 class Tally:
-    """What the progress callback saw: enough for a summary when the run is cancelled."""
+    """What the progress callback saw: enough for a summary when the run is cancelled, and
+    whether the failures are all connection failures (the server went away: exit 7)."""
 
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
         self.created: list[tuple[str | None, str]] = []  # (name, id) of new converters
+        self.connection_failures = 0
+        self.other_failures = 0
+        self.in_a_row = 0  # connection failures since the last item that got an answer
 
     def add(self, result: ItemResult[Change, Any]) -> None:
         state = result.state.value
@@ -343,6 +353,22 @@ class Tally:
         converter_id = getattr(result.value, "converter_id", None)
         if result.ok and converter_id:
             self.created.append((getattr(result.value, "converter_name", None), converter_id))
+        if result.state in (ItemState.FAILED, ItemState.UNKNOWN):
+            connection = isinstance(result.error, aiodji.APIConnectionError)
+            self.connection_failures += connection
+            self.other_failures += not connection
+            self.in_a_row = self.in_a_row + 1 if connection else 0
+        elif result.state is ItemState.SUCCEEDED:
+            self.in_a_row = 0
+
+    @property
+    def server_gone(self) -> bool:
+        """Time to stop: the last items all failed to reach the server."""
+        return self.in_a_row >= STOP_AFTER_CONNECTION_FAILURES
+
+    @property
+    def only_connection_failures(self) -> bool:
+        return self.connection_failures > 0 and self.other_failures == 0
 
 
 def print_interrupted(tally: Tally, journal: Path, *, as_json: bool) -> None:
@@ -382,21 +408,23 @@ def writable_journal(path: Path) -> Path:
     return path
 
 
-def resume_command(argv: Sequence[str], journal: Path) -> str:
-    """The command line that resumes this run: the same arguments, journal and resume set."""
+def resume_command(argv: Sequence[str], journal: Path, flag: str = "--resume") -> str:
+    """The command line that goes on with this run: the same arguments, the journal, and
+    ``--resume`` (skip what is done) or ``--retry-failed`` (redo only what failed)."""
     kept: list[str] = []
     skip = False
+    rails = ("--journal", "--resume", "--retry-failed")
     for arg in argv:
         if skip:
             skip = False
             continue
-        if arg in ("--journal", "--resume"):
+        if arg in rails:
             skip = True
             continue
-        if arg.startswith(("--journal=", "--resume=")):
+        if arg.startswith(tuple(f"{r}=" for r in rails)):
             continue
         kept.append(arg)
-    return shlex.join(["aiodji", *kept, "--journal", str(journal), "--resume", str(journal)])
+    return shlex.join(["aiodji", *kept, "--journal", str(journal), flag, str(journal)])
 
 
 class Interrupts:

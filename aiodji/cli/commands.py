@@ -13,8 +13,8 @@ import attrs
 import click
 
 import aiodji
-from aiodji.bulk import ItemResult, ItemState
-from aiodji.fleet import Change, CreateSpec, Desired, Plan, Selection
+from aiodji.bulk import BulkReport, ItemResult, ItemState
+from aiodji.fleet import Change, CreateSpec, Desired, FleetReport, Plan, Selection
 from aiodji.fleet.journal import read_journal
 from aiodji.models import Converter
 from aiodji.redact import mask_url
@@ -22,6 +22,7 @@ from aiodji.redact import mask_url
 from ._common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
+    STOP_AFTER_CONNECTION_FAILURES,
     Interrupts,
     Settings,
     Tally,
@@ -42,7 +43,7 @@ from ._common import (
     writable_journal,
 )
 from .doctor import doctor
-from .exits import ExistsAlready, ExitCode, NothingMatched
+from .exits import ExistsAlready, ExitCode, NothingMatched, exit_code_for
 from .export import export_toml
 
 __all__ = ["converters", "devices", "doctor", "projects", "sim"]
@@ -540,16 +541,45 @@ def _plan_and_apply(settings: Settings, desired: Desired, title: str, run: RunOp
                 interrupts.uninstall()
         print_report(f"{title}: {plan.summary()}", report, as_json=settings.json)
         _print_created(tally, as_json=settings.json)
-        if report.already_done:
-            stderr.print(f"{report.already_done} changes already done (journal)")
-        if report.ok:
-            return 0
-        if report.not_attempted or report.unknown:
-            command = resume_command(sys.argv[1:], book)
-            stderr.print(f"journal: {book}\nto resume: {command}", highlight=False, soft_wrap=True)
-        return EXIT_INTERRUPTED if interrupts.count else EXIT_FAILED
+        _print_next_steps(report, tally, book)
+        return run_exit_code(report, tally, interrupted=bool(interrupts.count))
 
     run_async(main)
+
+
+def _print_next_steps(report: FleetReport, tally: Tally, book: Path) -> None:
+    """Why the run stopped early, and the commands that go on with it."""
+    if report.already_done:
+        stderr.print(f"{report.already_done} changes already done (journal)")
+    if tally.server_gone:
+        stderr.print(
+            f"stopped: {STOP_AFTER_CONNECTION_FAILURES} changes in a row could not reach the "
+            "server; the rest were not attempted",
+            style="red",
+        )
+    if report.ok:
+        return
+    lines = [f"journal: {book}"]
+    if report.not_attempted or report.unknown:
+        lines.append(f"to resume: {resume_command(sys.argv[1:], book)}")
+    if report.failed:
+        lines.append(f"to retry the failed: {resume_command(sys.argv[1:], book, '--retry-failed')}")
+    stderr.print("\n".join(lines), soft_wrap=True)
+
+
+def run_exit_code(report: BulkReport, tally: Tally, *, interrupted: bool) -> int:
+    """0 when every change is done; 130 after Ctrl-C; 7 when every failure is a connection
+    failure (the server went away); a single change's own error class (a refused create: 6);
+    else 1."""
+    if report.ok:
+        return 0
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if tally.only_connection_failures:
+        return int(ExitCode.CONNECTION)
+    if report.accounted == 1 and report.failures and report.failures[0].error is not None:
+        return max(int(exit_code_for(report.failures[0].error)), EXIT_FAILED)
+    return EXIT_FAILED
 
 
 def _print_created(tally: Tally, *, as_json: bool) -> None:
@@ -575,6 +605,8 @@ async def _apply_with_progress(
 
         def on_result(result: ItemResult[Change, Any]) -> None:
             tally.add(result)
+            if tally.server_gone:
+                interrupts.stop.set()  # no new items: they stay not_attempted, for --resume
             if result.state is ItemState.NOT_ATTEMPTED:
                 # not done: shrink the bar instead of counting it (defect 7)
                 total = progress.tasks[0].total or 0
