@@ -4,7 +4,10 @@ crash file and exit 70; Ctrl-C anywhere is 130."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +15,12 @@ import click
 import orjson
 import pytest
 from _inproc import run
+from _servers import LocalServers
+from aiohttp import web
 
 from aiodji.cli import cli, wants_machine_output
+
+pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
@@ -87,3 +94,44 @@ def test_which_command_lines_want_machine_errors() -> None:
     assert not wants_machine_output(["x"], isatty=True)
     assert not wants_machine_output(["-o", "table", "x"], isatty=False)
     assert wants_machine_output(["-o", "csv", "x"], isatty=True)
+
+
+async def test_a_silent_server_gets_a_still_waiting_note_and_ctrl_c_ends_it() -> None:
+    """A server that accepts and never answers: the operator hears something after a few
+    seconds (not after 3 × 30 s), and Ctrl-C mid-request is exit 130."""
+    never = asyncio.Event()
+
+    async def silent(request: web.Request) -> web.StreamResponse:
+        await never.wait()
+        raise AssertionError("unreachable")
+
+    async with LocalServers() as servers:
+        url = await servers.add(silent)
+        env = {**os.environ, "AIODJI_TOKEN": "t0ken-never-shown", "AIODJI_BASE_URL": url}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "aiodji.cli",
+            "-o",
+            "table",
+            "projects",
+            "list",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+        )
+        assert proc.stderr is not None
+        seen = b""
+        try:
+            while b"still waiting" not in seen:
+                seen += await asyncio.wait_for(proc.stderr.read(200), 60)
+            proc.send_signal(signal.SIGINT)
+            rest = await asyncio.wait_for(proc.stderr.read(), 30)
+            assert await asyncio.wait_for(proc.wait(), 30) == 130, seen + rest
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+            never.set()
+    assert b"Traceback" not in seen + rest and b"t0ken" not in seen + rest

@@ -9,7 +9,9 @@ Other modules add their commands with ``cli.add_command(...)`` / ``converters.ad
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 import click
@@ -181,6 +183,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     Every known error is one line (or one JSON error line in a machine format) and the exit
     code of the table (``aiodji.cli.exits``); anything else is an internal error: one line,
     the traceback in a crash file, exit 70. Ctrl-C anywhere is 130."""
+    # Ctrl-C must work whatever SIGINT disposition was inherited: a shell that starts a job
+    # in the background without job control (CI runners, `cmd &` in a script) leaves SIGINT
+    # ignored, and the token prompt would then never see it (the event loop sets its own)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     machine = Settings(output="jsonl") if wants_machine_output(args, isatty=_isatty()) else None
     try:

@@ -34,6 +34,7 @@ from rich.text import Text
 
 import aiodji
 from aiodji.bulk import BulkReport, ItemResult, ItemState
+from aiodji.config import Timeouts
 from aiodji.crash import state_dir
 from aiodji.fleet import Change, Selection
 from aiodji.models import Project
@@ -126,7 +127,7 @@ class Settings:
     ) -> aiodji.Client:
         base_url, region = self.access()
         return aiodji.Client(
-            hooks=hooks,
+            hooks=[PATIENCE.hooks, *([hooks] if hooks is not None else [])],
             token=self.token(),
             base_url=base_url,
             region=region,
@@ -159,6 +160,44 @@ class Settings:
 
 
 _token_cache: str | None = None
+
+# A server that accepts and never answers leaves a command silent for attempts × read timeout
+# (3 × 30 s): after this long without an answer the operator is told it is still waiting.
+STILL_WAITING_AFTER = 5.0
+
+
+class Patience:
+    """Tracks the attempts on the wire (from the Client's hooks) to say "still waiting" once."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, float] = {}  # request id → when its current attempt started
+        self.said = False
+        self.hooks = aiodji.Hooks(
+            on_request=lambda e: self.pending.__setitem__(e.request_id, time.monotonic()),
+            on_retry=lambda e: self.pending.pop(e.request_id, None),
+            on_response=lambda e: self.pending.pop(e.request_id, None),
+        )
+
+    def silent_for(self, now: float) -> float:
+        """How long the oldest attempt on the wire has had no answer (0: none waiting)."""
+        return max((now - t for t in self.pending.values()), default=0.0)
+
+    async def watch(self, *, every: float = 0.5) -> None:
+        while not self.said:
+            await asyncio.sleep(every)
+            waited = self.silent_for(time.monotonic())
+            if waited >= STILL_WAITING_AFTER:
+                self.said = True
+                attempts = aiodji.RetryPolicy().max_retries + 1
+                stderr.print(
+                    f"still waiting: the server has not answered for {waited:.0f} s (each "
+                    f"attempt waits up to {Timeouts().read:g} s for a reply, {attempts} "
+                    "attempts; Ctrl-C stops)",
+                    style="yellow",
+                )
+
+
+PATIENCE = Patience()
 
 
 def resolve_access(
@@ -517,6 +556,7 @@ def _emit_error(error: str, message: str, code: ExitCode, business_code: Any) ->
 
 
 async def _guarded(main: Callable[[], Awaitable[int]], settings: Settings) -> int:
+    watch = asyncio.create_task(PATIENCE.watch())
     try:
         return await main()
     except (aiodji.DJIError, click.UsageError) as exc:
@@ -524,3 +564,5 @@ async def _guarded(main: Callable[[], Awaitable[int]], settings: Settings) -> in
     except asyncio.CancelledError:
         stderr.print("interrupted", style="red")
         return EXIT_INTERRUPTED
+    finally:
+        watch.cancel()
