@@ -46,6 +46,7 @@ def test_a_single_create_the_server_refuses_exits_6(monkeypatch: pytest.MonkeyPa
         sim.faults.business_codes = (213014,)  # this camera cannot stream
         sim.faults.methods = frozenset({"POST"})
         pair = next(iter(sim.state.pairs.values()))[0]
+        assert pair.drone is not None
         create = ["converters", "create", "--project", "Project 01", "--name", "refused-1"]
         create += ["--sn", pair.drone.sn, "--camera", "81-0-0", "--url", "rtmp://m.test/live/k"]
         code, _, err = run(["-o", "table", *create])

@@ -40,7 +40,7 @@ from aiodji.fleet import Change, Selection
 from aiodji.models import Project
 
 from .exits import ExitCode, NothingMatched, exit_code_for
-from .output import choose_columns, render_rows, resolve_format
+from .output import JSON_OPTIONS, choose_columns, render_rows, resolve_format
 from .params import check_base_url
 from .profiles import Profile, profile_token
 
@@ -278,7 +278,7 @@ def fail(message: str, code: int = EXIT_FAILED) -> None:
 
 
 def emit_json(record: dict[str, Any]) -> None:
-    sys.stdout.write(orjson.dumps(record, default=str).decode() + "\n")
+    sys.stdout.write(orjson.dumps(record, default=str, option=JSON_OPTIONS).decode() + "\n")
     sys.stdout.flush()
 
 

@@ -45,6 +45,7 @@ from ._common import (
 from .doctor import doctor
 from .exits import ExistsAlready, ExitCode, NothingMatched, exit_code_for
 from .export import export_toml
+from .params import Name
 
 __all__ = ["converters", "devices", "doctor", "projects", "sim"]
 
@@ -284,9 +285,13 @@ def converters_export(settings: Settings, /, reveal_secrets: bool, **selection: 
 
 @converters.command("create")
 @click.option("--project", required=True, help="Project uuid or exact name.")
-@click.option("--name", required=True, help="Converter name (unique in the organization).")
-@click.option("--sn", required=True, help="Source device serial number (dock or aircraft).")
-@click.option("--camera", required=True, help="Camera index, e.g. 81-0-0 (see devices list).")
+@click.option(
+    "--name", required=True, type=Name(), help="Converter name (unique in the organization)."
+)
+@click.option("--sn", required=True, type=Name(64), help="Source device serial number.")
+@click.option(
+    "--camera", required=True, type=Name(64), help="Camera index, e.g. 81-0-0 (devices list)."
+)
 @click.option("--url", required=True, help="Push target, rtmp://host/app/stream.")
 @click.option("--enable", is_flag=True, help="Enable it once created.")
 @click.option("--converter-limit", type=int, help="Organization converter quota (default 20).")

@@ -14,6 +14,7 @@ from rich.text import Text
 import aiodji
 
 from ._common import EXIT_FAILED, Settings, emit_json, one_project, run_async, stdout
+from .exits import ExitCode, exit_code_for
 
 __all__ = ["doctor", "token_claims"]
 
@@ -35,6 +36,11 @@ def token_claims(token: str) -> dict[str, Any] | None:
     return claims if isinstance(claims, dict) else None
 
 
+def failed_check_code(exc: BaseException) -> int:
+    """The exit code of the check that failed (its error's class), at least 1."""
+    return max(int(exit_code_for(exc)), EXIT_FAILED)
+
+
 def _when(ts: Any) -> str:
     if isinstance(ts, int | float) and not isinstance(ts, bool):
         return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))
@@ -45,11 +51,15 @@ class _Checks:
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
         self.failed = False
+        self.code = 0  # the exit code of the first check that failed
 
-    def report(self, check: str, ok: bool | None, detail: str) -> None:
-        """ok=None is a warning (not a failure)."""
+    def report(
+        self, check: str, ok: bool | None, detail: str, error: BaseException | None = None
+    ) -> None:
+        """ok=None is a warning (not a failure); ``error`` gives a failure its exit code."""
         if ok is False:
             self.failed = True
+            self.code = self.code or (failed_check_code(error) if error else EXIT_FAILED)
         if self.as_json:
             emit_json({"type": "check", "check": check, "ok": ok, "detail": detail})
             return
@@ -84,7 +94,7 @@ def doctor(settings: Settings, project: str | None) -> None:
             client = settings.client()
         except aiodji.ConfigError as exc:
             checks.report("configuration", False, str(exc))
-            return EXIT_FAILED
+            return int(ExitCode.CONFIG)
         async with client as dji:
             checks.report("base URL", True, dji.base_url)
             claims = token_claims(client.config.token) or {}
@@ -102,18 +112,18 @@ def doctor(settings: Settings, project: str | None) -> None:
             try:
                 await dji.system.status()
                 checks.report("server", True, "system_status answers")
-            except aiodji.DJIError as exc:
-                checks.report("server", False, _explain(exc))
-                return EXIT_FAILED
+            except aiodji.DJIError as exc:  # its own code: 7 unreachable, 4 refused
+                checks.report("server", False, _explain(exc), exc)
+                return checks.code
             try:
                 found = [p async for p in dji.projects.iter()]
                 checks.report("token", True, f"accepted; {len(found)} projects visible")
             except aiodji.DJIError as exc:
-                checks.report("token", False, _explain(exc))
-                return EXIT_FAILED
+                checks.report("token", False, _explain(exc), exc)
+                return checks.code
             if project is not None:
                 await _check_project(dji, project, checks)
-        return EXIT_FAILED if checks.failed else 0
+        return checks.code
 
     run_async(main)
 
@@ -122,14 +132,14 @@ async def _check_project(dji: aiodji.Client, project: str, checks: _Checks) -> N
     try:
         chosen = await one_project(dji, project)
     except aiodji.DJIError as exc:
-        checks.report("project", False, _explain(exc))
+        checks.report("project", False, _explain(exc), exc)
         return
     scoped = dji.project(chosen.uuid)
     try:
         pairs = await scoped.projects.devices(project_uuid=chosen.uuid)
         checks.report("project", True, f"{chosen.name}: {len(pairs)} device pairs")
     except aiodji.DJIError as exc:
-        checks.report("project", False, _explain(exc))
+        checks.report("project", False, _explain(exc), exc)
         return
     try:
         convs = await scoped.converters.list()

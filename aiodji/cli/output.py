@@ -7,6 +7,7 @@ it never wraps a cell (ids stay greppable) and truncates with ``…`` unless ``-
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import sys
 import time
@@ -158,11 +159,12 @@ def render_rows(
         console.print(_table(title, columns, rows, width, may_drop=may_drop))
     elif fmt == "json":
         picked = [{c: row.get(c) for c in columns} for row in rows]
-        out.write(orjson.dumps(picked, default=str, option=orjson.OPT_INDENT_2).decode() + "\n")
+        options = orjson.OPT_INDENT_2 | JSON_OPTIONS
+        out.write(orjson.dumps(picked, default=str, option=options).decode() + "\n")
     elif fmt == "jsonl":
         for row in rows:
             record = {"type": kind, **{c: row.get(c) for c in columns}}
-            out.write(orjson.dumps(record, default=str).decode() + "\n")
+            out.write(orjson.dumps(record, default=str, option=JSON_OPTIONS).decode() + "\n")
     elif fmt in ("csv", "tsv"):
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
@@ -175,7 +177,16 @@ def render_rows(
     out.flush()
 
 
+# every machine format writes a time one way: RFC 3339 in UTC with a Z (epochs stay numbers)
+JSON_OPTIONS = orjson.OPT_UTC_Z
+
+
 def _plain(value: Any) -> str:
+    """A CSV cell: booleans ``true``/``false`` and times as in the JSON formats."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, list | tuple | dict):
-        return orjson.dumps(value, default=str).decode()
+        return orjson.dumps(value, default=str, option=JSON_OPTIONS).decode()
+    if isinstance(value, datetime.datetime | datetime.date):
+        return str(orjson.dumps(value, option=JSON_OPTIONS).decode().strip('"'))
     return str(value)

@@ -11,6 +11,7 @@ import errno
 import importlib
 import math
 import socket
+import unicodedata
 from types import ModuleType
 from typing import Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "AddressInUse",
     "BaseURL",
     "FiniteFloat",
+    "Name",
     "check_base_url",
     "check_listen_address",
     "require_extra",
@@ -58,6 +60,26 @@ def check_base_url(text: str) -> str:
     if port is not None and not 0 < port < 65536:
         raise aiodji.InvalidArgumentError(f"port {port} out of range 1-65535 in {text!r}")
     return text
+
+
+class Name(click.types.StringParamType):
+    """A name or index typed by an operator: not blank, no control characters, at most
+    ``max_length`` characters (a pasted megabyte is a mistake, caught before any request)."""
+
+    name = "text"
+
+    def __init__(self, max_length: int = 256) -> None:
+        self.max_length = max_length
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = super().convert(value, param, ctx)
+        if not text.strip():
+            self.fail("must not be empty", param, ctx)
+        if len(text) > self.max_length:
+            self.fail(f"{len(text)} characters: at most {self.max_length}", param, ctx)
+        if any(unicodedata.category(c) == "Cc" for c in text):
+            self.fail("must not contain control characters", param, ctx)
+        return text
 
 
 class BaseURL(click.types.StringParamType):
