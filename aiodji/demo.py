@@ -20,7 +20,7 @@ from typing import Any
 from rich.table import Table
 
 import aiodji
-from aiodji.bulk import ItemResult
+from aiodji.bulk import DEFAULT_CONCURRENCY, ItemResult
 from aiodji.cli._common import make_progress, stdout
 from aiodji.fleet import FleetReport
 from aiodji.sim import Simulator
@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--converter-limit", type=int, default=1000)
     parser.add_argument("--server-rate", type=float, default=400.0, help="simulator req/s limit")
     parser.add_argument("--rate", type=float, default=380.0, help="aiodji req/s")
-    parser.add_argument("--concurrency", type=int, default=32, help="bulk workers")
+    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="bulk workers")
     args = parser.parse_args(argv)
     return asyncio.run(run(args))
 

@@ -12,13 +12,13 @@ from typing import Final, Literal
 
 import attrs
 
+from aiodji.config import API_PREFIX
+
 __all__ = ["API_PREFIX", "OPERATIONS", "Operation", "Risk", "operation", "operations_by_risk"]
 
 Risk = Literal["read", "write", "dangerous"]
 """``read``: no side effect. ``write``: creates or changes records. ``dangerous``: deletes, moves
 hardware (device control, RTK) or starts/stops flights; a tool should ask before calling it."""
-
-API_PREFIX: Final = "/openapi/v0.1"
 
 
 @attrs.frozen

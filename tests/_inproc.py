@@ -7,11 +7,12 @@ import asyncio
 import contextlib
 import io
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-import aiodji.cli._common
+import aiodji.cli.settings
 from aiodji.cli import main
 from aiodji.sim import Simulator
 
@@ -57,5 +58,21 @@ def use_simulator(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
     monkeypatch.setenv("NO_COLOR", "1")
     for key in ("AIODJI_DEBUG", "AIODJI_LOG"):
         monkeypatch.delenv(key, raising=False)
-    monkeypatch.setattr(aiodji.cli._common, "_token_cache", None)
+    monkeypatch.setattr(aiodji.cli.settings, "_token_cache", None)
     return sim
+
+
+def simulator_fixtures(**shape: Any) -> tuple[Any, Any]:
+    """``served, sim = simulator_fixtures()`` in a test module: a simulator for the module
+    (``served``) and, per test, the CLI's environment pointed at it (``sim``)."""
+
+    @pytest.fixture(scope="module")
+    def served() -> Iterator[Simulator]:
+        with SimThread(**shape) as simulator:
+            yield simulator
+
+    @pytest.fixture
+    def sim(served: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
+        return use_simulator(served, monkeypatch)
+
+    return served, sim

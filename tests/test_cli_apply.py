@@ -12,7 +12,7 @@ import pytest
 from _inproc import SimThread, run, use_simulator
 
 from aiodji.bulk import ItemState
-from aiodji.cli._common import STOP_AFTER_CONNECTION_FAILURES
+from aiodji.cli.running import STOP_AFTER_CONNECTION_FAILURES
 from aiodji.sim import Simulator
 
 
@@ -56,8 +56,8 @@ def test_a_single_create_the_server_refuses_exits_6(monkeypatch: pytest.MonkeyPa
 def test_every_failure_a_connection_failure_is_the_only_exit_7() -> None:
     from aiodji import APIConnectionError, APIError
     from aiodji.bulk import BulkReport, ItemResult
-    from aiodji.cli._common import Tally
     from aiodji.cli.commands import run_exit_code
+    from aiodji.cli.running import Tally
 
     def outcome(*errors: Exception) -> int:
         tally, report = Tally(), BulkReport()

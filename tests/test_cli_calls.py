@@ -6,26 +6,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import orjson
 import pytest
-from _inproc import SimThread, run, use_simulator
+from _inproc import run, simulator_fixtures
 
 from aiodji.sim import Simulator
 
 TASKS = ["tasks", "list", "--project", "Project 01", "--arg", "sn=1581F001D0010001"]
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[Simulator]:
-    with SimThread() as sim:
-        yield sim
-
-
-@pytest.fixture
-def sim(served: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
-    return use_simulator(served, monkeypatch)
+served, sim = simulator_fixtures()
 
 
 @pytest.mark.parametrize(

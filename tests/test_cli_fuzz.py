@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 import pytest
-from _inproc import SimThread, run, use_simulator
+from _inproc import run, simulator_fixtures
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -60,15 +60,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return found
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[Simulator]:
-    with SimThread() as sim:
-        yield sim
-
-
-@pytest.fixture
-def sim_env(served: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
-    return use_simulator(served, monkeypatch)
+served, sim_env = simulator_fixtures()
 
 
 def leaves(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:

@@ -9,7 +9,7 @@ import orjson
 import pytest
 from _inproc import SimThread, run, use_simulator
 
-from aiodji.cli import _common
+from aiodji.cli import printing
 from aiodji.sim import Simulator
 
 NAMES = ("cam[wide]", "[bold]boss[/bold]", "x[/]y")
@@ -51,7 +51,7 @@ def test_an_error_text_keeps_its_brackets(sim: Simulator) -> None:
 
 def test_a_message_keeps_its_brackets(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
-        _common.fail("the scale commands need the extra: pip install 'aiodji[scale]'")
+        printing.fail("the scale commands need the extra: pip install 'aiodji[scale]'")
     assert "'aiodji[scale]'" in capsys.readouterr().err
 
 

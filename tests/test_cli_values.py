@@ -6,13 +6,12 @@ from __future__ import annotations
 import io
 import logging
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
 import orjson
 import pytest
-from _inproc import SimThread, run, use_simulator
+from _inproc import run, simulator_fixtures
 
 import aiodji
 from aiodji.cli.exits import ExitCode, exit_code_for
@@ -20,16 +19,7 @@ from aiodji.cli.params import AddressInUse, check_listen_address, require_extra
 from aiodji.crash import state_dir
 from aiodji.sim import Simulator
 
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[Simulator]:
-    with SimThread() as sim:
-        yield sim
-
-
-@pytest.fixture
-def sim(served: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
-    return use_simulator(served, monkeypatch)
+served, sim = simulator_fixtures()
 
 
 def test_csv_booleans_are_true_and_false(sim: Simulator) -> None:

@@ -16,13 +16,15 @@ from collections.abc import Sequence
 
 import click
 
+from aiodji.bulk import DEFAULT_CONCURRENCY
 from aiodji.errors import DJIError
 
-from ._common import Settings, report_error, report_internal, stderr
 from .exits import ExitCode
 from .output import FORMATS, resolve_format
 from .params import BASE_URL, FiniteFloat
+from .printing import report_error, report_internal, stderr
 from .profiles import load_profile
+from .settings import Settings
 
 __all__ = ["GLOBAL_OPTIONS", "cli", "hoist_global_options", "main"]
 
@@ -69,7 +71,7 @@ PASS_THROUGH = frozenset({"sim"})
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 1024),
-    help="Items worked on at once in bulk commands (default 32).",
+    help=f"Items worked on at once in bulk commands (default {DEFAULT_CONCURRENCY}).",
 )
 @click.option(
     "--rate",
@@ -101,7 +103,7 @@ def cli(
         base_url=base_url,
         region=region,
         output="jsonl" if as_json else output,
-        concurrency=concurrency or (chosen.concurrency if chosen else None) or 32,
+        concurrency=concurrency or (chosen.concurrency if chosen else None) or DEFAULT_CONCURRENCY,
         rate=rate if rate is not None else (chosen.rate if chosen else None),
         columns=tuple(c.strip() for c in columns.split(",") if c.strip()) if columns else None,
         wide=wide,

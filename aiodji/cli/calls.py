@@ -25,7 +25,9 @@ from aiodji.operations import OPERATIONS, Operation
 from aiodji.redact import mask_mapping
 from aiodji.serde import unstructure
 
-from ._common import Settings, emit_json, one_project, run_async, stderr, stdout
+from .printing import emit_json, stderr, stdout
+from .running import run_async
+from .settings import Settings, one_project
 
 __all__ = ["call", "register", "schema"]
 

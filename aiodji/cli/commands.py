@@ -19,33 +19,38 @@ from aiodji.fleet.journal import read_journal
 from aiodji.models import Converter
 from aiodji.redact import mask_url
 
-from ._common import (
+from .doctor import doctor
+from .exits import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
-    STOP_AFTER_CONNECTION_FAILURES,
-    Interrupts,
-    Settings,
-    Tally,
-    default_journal,
+    ExistsAlready,
+    ExitCode,
+    NothingMatched,
+    exit_code_for,
+)
+from .export import export_toml
+from .params import Name
+from .printing import (
     emit_json,
     item_record,
     make_progress,
-    one_project,
-    print_interrupted,
     print_report,
     print_table,
     report_error,
-    resume_command,
-    run_async,
-    select_projects,
     stderr,
     stdout,
+)
+from .running import (
+    STOP_AFTER_CONNECTION_FAILURES,
+    Interrupts,
+    Tally,
+    default_journal,
+    print_interrupted,
+    resume_command,
+    run_async,
     writable_journal,
 )
-from .doctor import doctor
-from .exits import ExistsAlready, ExitCode, NothingMatched, exit_code_for
-from .export import export_toml
-from .params import Name
+from .settings import Settings, one_project, select_projects
 
 __all__ = ["converters", "devices", "doctor", "projects", "sim"]
 

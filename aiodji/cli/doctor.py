@@ -2,38 +2,25 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import time
 from typing import Any
 
 import click
-import orjson
 from rich.text import Text
 
 import aiodji
+from aiodji.codes import NOT_DEPLOYED_CODES
+from aiodji.config import token_claims
 
-from ._common import EXIT_FAILED, Settings, emit_json, one_project, run_async, stdout
-from .exits import ExitCode, exit_code_for
+from .exits import EXIT_FAILED, ExitCode, exit_code_for
+from .printing import emit_json, stdout
+from .running import run_async
+from .settings import Settings, one_project
 
 __all__ = ["doctor", "token_claims"]
 
 # Claims that say whose key it is and until when; never the signature, never the token.
 SHOWN_CLAIMS = ("organization_uuid", "sub", "nbf", "exp")
-CODES_NOT_DEPLOYED = frozenset({213050, 213051})
-
-
-def token_claims(token: str) -> dict[str, Any] | None:
-    """The JWT payload (unverified: only to show organization and expiry), or None."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
-    try:
-        claims = orjson.loads(base64.urlsafe_b64decode(payload))
-    except (binascii.Error, ValueError):
-        return None
-    return claims if isinstance(claims, dict) else None
 
 
 def failed_check_code(exc: BaseException) -> int:
@@ -145,7 +132,7 @@ async def _check_project(dji: aiodji.Client, project: str, checks: _Checks) -> N
         convs = await scoped.converters.list()
         checks.report("converters", True, f"stream forwarding available; {len(convs)} converters")
     except aiodji.APIBusinessError as exc:
-        if exc.code in CODES_NOT_DEPLOYED or isinstance(exc, aiodji.NotFoundError):
+        if exc.code in NOT_DEPLOYED_CODES or isinstance(exc, aiodji.NotFoundError):
             checks.report(
                 "converters",
                 False,

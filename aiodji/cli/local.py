@@ -16,8 +16,9 @@ from aiodji.bulk import ItemState
 from aiodji.crash import state_dir
 from aiodji.fleet.journal import read_journal
 
-from ._common import Settings, emit_json
+from .printing import emit_json
 from .profiles import config_path
+from .settings import Settings
 
 __all__ = ["config", "journal", "register"]
 
