@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import pathlib
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -72,7 +73,10 @@ def simulator_fixtures(**shape: Any) -> tuple[Any, Any]:
             yield simulator
 
     @pytest.fixture
-    def sim(served: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
+    def sim(
+        served: Simulator, monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+    ) -> Simulator:
+        monkeypatch.chdir(tmp_path)  # a relative path typed as a value lands here
         return use_simulator(served, monkeypatch)
 
     return served, sim
