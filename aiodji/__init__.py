@@ -1,5 +1,6 @@
 """aiodji: the asyncio SDK and fleet tool for the DJI FlightHub 2 OpenAPI."""
 
+import importlib
 from typing import TYPE_CHECKING
 
 from aiodji import models
@@ -35,12 +36,17 @@ if TYPE_CHECKING:
     from aiodji.scale.redis_limiter import RedisRateLimit
 
 
+_SUBPACKAGES = frozenset({"bulk", "controller", "fleet", "models", "resources", "sim"})
+
+
 def __getattr__(name: str) -> object:
     # aiodji[scale] names, imported only when used (import aiodji never imports redis)
     if name == "RedisRateLimit":
         from aiodji.scale.redis_limiter import RedisRateLimit
 
         return RedisRateLimit
+    if name in _SUBPACKAGES:  # `import aiodji; aiodji.fleet` works without importing each
+        return importlib.import_module(f"aiodji.{name}")
     raise AttributeError(f"module 'aiodji' has no attribute {name!r}")
 
 

@@ -70,5 +70,7 @@ RATE_LIMIT_CODE: Final = 210429
 # Transient: the status-like codes that stand for a 5xx (retried like one).
 TRANSIENT_CODES: Final = frozenset(c for c, s in BUSINESS_CODE_STATUS.items() if s >= 500)
 DUPLICATE_NAME_CODE: Final = 213025
+# This deployment does not offer stream forwarding (public cloud): "not available", not a failure.
+NOT_DEPLOYED_CODES: Final = frozenset({213050, 213051})
 # The converter is not there (any more): a delete of it is already done.
 CONVERTER_GONE_CODES: Final = frozenset({213029, 212056})

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import math
 import os
 import ssl as ssl_module
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 import attrs
+import orjson
 from attrs import field, frozen
 
 from aiodji.errors import DJIError
@@ -26,6 +29,7 @@ __all__ = [
     "RateLimit",
     "Timeouts",
     "access_point",
+    "token_claims",
 ]
 
 # API.md §1.1: cn and us are documented; eu is seen in third-party code only.
@@ -76,6 +80,20 @@ class LimiterSource(Protocol):
     def rate(self) -> float | None: ...
 
     def build_limiter(self, max_concurrency: int, token: str) -> Limiter: ...
+
+
+def token_claims(token: str) -> dict[str, Any] | None:
+    """The payload of a JWT-shaped organization key, read without verifying anything: only to
+    say whose key it is and until when, or to key a shared budget. None when not a JWT."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = orjson.loads(base64.urlsafe_b64decode(payload))
+    except (binascii.Error, ValueError):  # orjson.JSONDecodeError is a ValueError
+        return None
+    return claims if isinstance(claims, dict) else None
 
 
 def _is_number(value: object) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 from rich.table import Table
 
 import aiodji
-from aiodji.bulk import ItemResult
+from aiodji.bulk import DEFAULT_CONCURRENCY, ItemResult
 from aiodji.cli._common import make_progress, stdout
 from aiodji.fleet import FleetReport
 from aiodji.sim import Simulator
@@ -61,11 +61,13 @@ async def run(args: argparse.Namespace) -> int:
         stdout.print(
             f"[bold]FlightHub 2 simulator[/] at {sim.url}: server rate limit "
             f"{args.server_rate:g} req/s; aiodji rate {args.rate:g} req/s, "
-            f"{args.concurrency} workers"
+            f"{args.concurrency} workers",
+            markup=True,
         )
         stdout.print(
             f"[yellow]converter_limit raised to {args.converter_limit}[/] (FlightHub 2 documents "
-            "20 per organization; a private deployment may allow more)"
+            "20 per organization; a private deployment may allow more)",
+            markup=True,
         )
         projects = [p async for p in dji.projects.iter()]
         stdout.print(
@@ -113,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--converter-limit", type=int, default=1000)
     parser.add_argument("--server-rate", type=float, default=400.0, help="simulator req/s limit")
     parser.add_argument("--rate", type=float, default=380.0, help="aiodji req/s")
-    parser.add_argument("--concurrency", type=int, default=32, help="bulk workers")
+    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="bulk workers")
     args = parser.parse_args(argv)
     return asyncio.run(run(args))
 

@@ -8,7 +8,9 @@ up everywhere at once. ``project_uuid`` is not an argument here: callers scope t
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import difflib
 import enum
 import inspect
 import types
@@ -45,7 +47,8 @@ def find_operation(name: str) -> Operation:
     try:
         return operation(name.replace("-", "_"))
     except KeyError:
-        close = [op.name for op in OPERATIONS if name.split(".")[-1] in op.name][:5]
+        names = [op.name for op in OPERATIONS]
+        close = difflib.get_close_matches(name.replace("-", "_"), names, n=5, cutoff=0.5)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise InvalidArgumentError(f"unknown operation {name!r}{hint}") from None
 
@@ -191,6 +194,8 @@ def _coerce(name: str, schema: Mapping[str, Any], value: Any) -> Any:
             if value.lower() in ("false", "0", "no", "off"):
                 return False
             raise ValueError(value)
+        if "anyOf" in schema and value[:1] not in ("{", "["):
+            return _coerce_any_of(schema["anyOf"], value)
         if kind in ("object", "array") or "anyOf" in schema:
             if value[:1] in ("{", "["):
                 return orjson.loads(value)
@@ -201,6 +206,20 @@ def _coerce(name: str, schema: Mapping[str, Any], value: Any) -> Any:
                 return int(value)  # unix seconds where a time may also be RFC 3339 text
     except (ValueError, orjson.JSONDecodeError):
         raise InvalidArgumentError(f"{name}: {value!r} is not a valid {kind}") from None
+    return value
+
+
+def _coerce_any_of(choices: Sequence[Mapping[str, Any]], value: str) -> Any:
+    """The first alternative a command-line string fits: ``1700000000`` is the integer of
+    ``int | datetime``, ``2026-01-01T00:00:00Z`` its date-time; else the string itself."""
+    for choice in choices:
+        with contextlib.suppress(ValueError):
+            if choice.get("type") == "integer":
+                return int(value)
+            if choice.get("type") == "number":
+                return float(value)
+            if choice.get("format") == "date-time":
+                return datetime.datetime.fromisoformat(value)
     return value
 
 

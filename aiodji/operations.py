@@ -12,6 +12,8 @@ from typing import Final, Literal
 
 import attrs
 
+from aiodji.config import API_PREFIX
+
 __all__ = ["API_PREFIX", "OPERATIONS", "Operation", "Risk", "operation", "operations_by_risk"]
 
 Risk = Literal["read", "write", "dangerous", "secret"]
@@ -19,8 +21,6 @@ Risk = Literal["read", "write", "dangerous", "secret"]
 hardware (device control, RTK) or starts/stops flights; a tool should ask before calling it.
 ``secret``: the reply carries credentials (storage STS keys, upload tokens); a tool offers it
 only when secrets are explicitly allowed."""
-
-API_PREFIX: Final = "/openapi/v0.1"
 
 
 @attrs.frozen

@@ -137,9 +137,9 @@ async def test_doctor(sim: Simulator, tmp_path: Path) -> None:
     assert code == 0 and "organization" in out and sim.state.org_uuid in out
     assert "expires 2100" in out
     code, out, _ = await aiodji(sim, tmp_path, "doctor", token="not-a-valid-token")
-    assert code == 1 and "token" in out and "refused" in out
+    assert code == 4 and "token" in out and "refused" in out  # authentication
     code, out, _ = await aiodji(sim, tmp_path, "doctor", "--project", "No Such")
-    assert code == 1 and "No Such" in out
+    assert code == 5 and "No Such" in out  # not found
 
 
 async def test_without_a_token_it_says_how_to_give_one(sim: Simulator, tmp_path: Path) -> None:

@@ -98,13 +98,26 @@ def lines_of(path: Path) -> list[dict[str, Any]]:
     return [orjson.loads(x) for x in path.read_bytes().splitlines() if x.strip()]
 
 
+def ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 async def start(
     args: list[str], env: dict[str, str], term: Terminal, stdout: Path | None
 ) -> asyncio.subprocess.Process:
     out = stdout.open("wb") if stdout is not None else term.slave
     try:
+        # started with SIGINT ignored, as a runner started in the background by a
+        # non-interactive shell (CI, `make test &`) passes it on: the CLI must not depend
+        # on the disposition it inherits
         return await asyncio.create_subprocess_exec(
-            *CLI, *args, stdin=term.slave, stdout=out, stderr=term.slave, env=env
+            *CLI,
+            *args,
+            stdin=term.slave,
+            stdout=out,
+            stderr=term.slave,
+            env=env,
+            preexec_fn=ignore_sigint,
         )
     finally:
         if stdout is not None:
@@ -190,3 +203,18 @@ async def test_first_ctrl_c_at_the_token_prompt_exits_130(
             proc.kill()
             await proc.wait()
         term.close()
+
+
+async def test_no_access_point_is_said_before_the_token_prompt(
+    slow_sim: Simulator, tmp_path: Path
+) -> None:
+    env = env_for(slow_sim, tmp_path, token=False)
+    del env["AIODJI_BASE_URL"]
+    term = Terminal()
+    try:
+        proc = await start(["projects", "list"], env, term, None)
+        assert await asyncio.wait_for(proc.wait(), 30) == 3, term.text
+        await asyncio.sleep(0.1)
+    finally:
+        term.close()
+    assert "no access point" in term.text and "Organization key" not in term.text

@@ -1,6 +1,7 @@
 """Bulk work: the generic engine (:mod:`.engine`) and the Client's jobs (:mod:`.jobs`)."""
 
 from aiodji.bulk.engine import (
+    DEFAULT_CONCURRENCY,
     MIN_SAMPLE_FOR_FRACTION,
     BulkError,
     BulkOptions,
@@ -14,6 +15,7 @@ from aiodji.bulk.engine import (
 from aiodji.bulk.jobs import BulkOps, ConverterTarget
 
 __all__ = [
+    "DEFAULT_CONCURRENCY",
     "MIN_SAMPLE_FOR_FRACTION",
     "BulkError",
     "BulkOps",

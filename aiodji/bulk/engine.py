@@ -43,6 +43,7 @@ from aiodji.errors import APIError, DJIError, InvalidArgumentError
 from aiodji.transport import RAW_SINK, RawResponse
 
 __all__ = [
+    "DEFAULT_CONCURRENCY",
     "BulkError",
     "BulkOptions",
     "BulkReport",
@@ -54,6 +55,9 @@ __all__ = [
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+# Items worked on at once unless told otherwise (the CLI's --concurrency, the fleet, the demo).
+DEFAULT_CONCURRENCY = 32
 
 # A fraction budget with an unknown total is judged only after this many finished items,
 # so that one early failure does not stop a 10,000-item run.
@@ -207,7 +211,7 @@ class BulkRun(Generic[T, R]):
         items: Iterable[T] | AsyncIterable[T],
         fn: Callable[[T], Awaitable[R]],
         *,
-        concurrency: int = 32,
+        concurrency: int = DEFAULT_CONCURRENCY,
         ordered: bool = False,
         max_failures: int | float | None = None,
         raise_on_error: bool = False,

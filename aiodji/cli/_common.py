@@ -1,424 +1,64 @@
-"""What every command shares: options → Client, the token, output (tables, JSON lines),
-progress, Ctrl-C handling, exit codes."""
+"""The names every command module used to import from here, now at home in their modules
+by job: :mod:`.settings` (options, access, token), :mod:`.printing` (what the operator sees),
+:mod:`.running` (running a command, Ctrl-C, journals). Kept so other command modules go on
+importing from one place."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
-import shlex
-import signal
-import sys
-import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from pathlib import Path
-from typing import Any, TypeVar
-
-import attrs
-import click
-import orjson
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
+from .exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+from .printing import (
+    emit_json,
+    fail,
+    item_record,
+    make_progress,
+    print_report,
+    print_table,
+    report_error,
+    report_internal,
+    say,
+    stderr,
+    stdout,
 )
-from rich.table import Table
-from rich.text import Text
-
-import aiodji
-from aiodji.bulk import BulkReport, ItemResult
-from aiodji.fleet import Change
-
-from .exits import ExitCode, exit_code_for
-from .output import choose_columns, render_rows, resolve_format
-from .profiles import Profile, profile_token
+from .running import (
+    STOP_AFTER_CONNECTION_FAILURES,
+    Interrupts,
+    Tally,
+    default_journal,
+    print_interrupted,
+    resume_command,
+    run_async,
+    writable_journal,
+)
+from .settings import Settings, one_project, resolve_access, resolve_token, select_projects
+from .waiting import PATIENCE
 
 __all__ = [
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
+    "EXIT_USAGE",
+    "PATIENCE",
+    "STOP_AFTER_CONNECTION_FAILURES",
     "Interrupts",
     "Settings",
     "Tally",
+    "default_journal",
     "emit_json",
     "fail",
     "item_record",
     "make_progress",
+    "one_project",
     "print_interrupted",
     "print_report",
     "print_table",
     "report_error",
+    "report_internal",
+    "resolve_access",
+    "resolve_token",
     "resume_command",
     "run_async",
+    "say",
+    "select_projects",
+    "stderr",
+    "stdout",
+    "writable_journal",
 ]
-
-T = TypeVar("T")
-
-# kept for the modules that import them; the one table is exits.ExitCode
-EXIT_FAILED = ExitCode.FAILED
-EXIT_USAGE = ExitCode.USAGE
-EXIT_INTERRUPTED = ExitCode.INTERRUPTED
-
-stdout = Console(soft_wrap=True)
-stderr = Console(stderr=True)
-
-
-@attrs.frozen
-class Settings:
-    """The global options (the token is not one: a profile, AIODJI_TOKEN or a hidden prompt)."""
-
-    base_url: str | None = None
-    region: str | None = None
-    output: str = "auto"
-    concurrency: int = 32
-    rate: float | None = None
-    columns: tuple[str, ...] | None = None
-    wide: bool = False
-    profile: Profile | None = None
-
-    @property
-    def format(self) -> str:
-        """The output format, ``auto`` resolved (table at a terminal, JSON lines in a pipe)."""
-        return resolve_format(self.output, isatty=sys.stdout.isatty())
-
-    @property
-    def json(self) -> bool:
-        """Machine output: bulk commands write JSON lines for every format but ``table``."""
-        return self.format != "table"
-
-    @property
-    def default_projects(self) -> tuple[str, ...]:
-        return self.profile.projects if self.profile is not None else ()
-
-    def access(self, env: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
-        return resolve_access(self.base_url, self.region, self.profile, env)
-
-    def token(self) -> str:
-        global _token_cache
-        if _token_cache is None:
-            _token_cache = resolve_token(self.profile, os.environ, prompt=_prompt_token)
-        return _token_cache
-
-    def client(
-        self, *, project_uuid: str | None = None, hooks: aiodji.Hooks | None = None
-    ) -> aiodji.Client:
-        base_url, region = self.access()
-        return aiodji.Client(
-            hooks=hooks,
-            token=self.token(),
-            base_url=base_url,
-            region=region,
-            rate_limit=self.rate,
-            project_uuid=project_uuid,
-        )
-
-    def rows(
-        self,
-        kind: str,
-        title: str,
-        rows: Sequence[Mapping[str, Any]],
-        columns: Sequence[str],
-        table_columns: Sequence[str] | None = None,
-    ) -> None:
-        """A listing in the chosen format (``--columns`` picks and orders); a table shows
-        ``table_columns`` by default (80 columns are few), machine formats every column."""
-        shown = choose_columns(columns, self.columns)
-        if self.format == "table" and table_columns is not None and not self.columns:
-            shown = list(table_columns)
-        render_rows(
-            rows,
-            shown,
-            fmt=self.format,
-            kind=kind,
-            title=title,
-            wide=self.wide,
-        )
-
-
-_token_cache: str | None = None
-
-
-def resolve_access(
-    base_url: str | None,
-    region: str | None,
-    profile: Profile | None,
-    env: Mapping[str, str] | None = None,
-) -> tuple[str | None, str | None]:
-    """Flags, then an explicit profile, then AIODJI_*, then the default profile; none: error."""
-    env = os.environ if env is None else env
-    if base_url or region:
-        return base_url, region
-    from_env = (env.get("AIODJI_BASE_URL") or None, env.get("AIODJI_REGION") or None)
-    from_profile = (profile.base_url, profile.region) if profile else (None, None)
-    explicit = profile is not None and profile.explicit
-    for url, reg in (from_profile, from_env) if explicit else (from_env, from_profile):
-        if url or reg:
-            return url, reg
-    raise aiodji.ConfigError(
-        "no access point: give --base-url URL or --region cn|us|eu, set AIODJI_BASE_URL or "
-        "AIODJI_REGION, or use a profile (see `aiodji config show`); aiodji never guesses "
-        "where to send the token"
-    )
-
-
-def resolve_token(
-    profile: Profile | None, env: Mapping[str, str], *, prompt: Callable[[], str | None]
-) -> str:
-    """An explicit profile's source, then AIODJI_TOKEN, then the default profile's, then a
-    hidden prompt at a terminal."""
-    from_env = env.get("AIODJI_TOKEN", "").strip() or None
-    if profile is not None and profile.explicit:
-        token = profile_token(profile, env) or from_env
-    else:
-        token = from_env or (profile_token(profile, env) if profile else None)
-    token = token or prompt()
-    if not token:
-        raise aiodji.ConfigError(
-            "no token: set AIODJI_TOKEN (the organization key), give a profile a token source "
-            "(token_env / token_cmd / token_keyring), or run in a terminal to be asked"
-        )
-    return token
-
-
-def _prompt_token() -> str | None:
-    if not sys.stdin.isatty():
-        return None
-    # a Ctrl-C here is click.Abort: run_async turns it into exit 130 (defect 2)
-    answer: str = click.prompt("Organization key (hidden)", hide_input=True, err=True)
-    return answer.strip() or None
-
-
-def fail(message: str, code: int = EXIT_FAILED) -> None:
-    stderr.print(f"[red]error:[/] {message}", highlight=False)
-    raise SystemExit(code)
-
-
-def emit_json(record: dict[str, Any]) -> None:
-    sys.stdout.write(orjson.dumps(record, default=str).decode() + "\n")
-    sys.stdout.flush()
-
-
-def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """A human table on stdout: cells never wrap (ids stay whole or end in …)."""
-    render_rows(
-        [dict(zip(columns, row, strict=True)) for row in rows],
-        columns,
-        fmt="table",
-        kind="row",
-        title=title,
-    )
-
-
-def item_record(result: ItemResult[Change, Any]) -> dict[str, Any]:
-    """One bulk result as a JSON object (no token, no push URL)."""
-    change = result.item
-    return {
-        "type": "result",
-        "action": str(change.kind),
-        "project_uuid": change.project_uuid,
-        "project": change.project_name,
-        "converter_id": getattr(result.value, "converter_id", None) or change.converter_id,
-        "converter_name": change.converter_name,
-        "state": result.state.value,
-        "ok": result.ok,
-        "attempts": result.attempts,
-        "error": None if result.error is None else f"{type(result.error).__name__}: {result.error}",
-    }
-
-
-class _RateColumn(ProgressColumn):
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.0f}/s" if speed else "-/s", style="cyan")
-
-
-def make_progress() -> Progress:
-    """Count, rate and ETA, on stderr (stdout stays clean for tables and JSON)."""
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        _RateColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        console=stderr,
-        transient=False,
-        # never take over stdout: `--json ... > file` must get every JSON line (defect 1)
-        redirect_stdout=False,
-        redirect_stderr=False,
-    )
-
-
-def print_report(title: str, report: BulkReport, *, as_json: bool) -> None:
-    if as_json:
-        emit_json(
-            {
-                "type": "summary",
-                **report.counts,
-                "seconds": round(report.seconds, 3),
-                "rate": round(report.rate, 1),
-                "stopped": report.stopped,
-            }
-        )
-        return
-    table = Table(title=title, title_justify="left")
-    for column in ("succeeded", "failed", "not attempted", "unknown", "seconds", "items/s"):
-        table.add_column(column, justify="right")
-    table.add_row(
-        str(report.succeeded),
-        str(report.failed),
-        str(report.not_attempted),
-        str(report.unknown),
-        f"{report.seconds:.2f}",
-        f"{report.rate:,.0f}",
-    )
-    stdout.print(table)
-    if report.failures:
-        print_table(
-            f"failures (first {min(len(report.failures), 20)} of {len(report.failures)})",
-            ("action", "project", "converter", "error"),
-            (
-                (str(r.item.kind), r.item.project_name, r.item.converter_name, str(r.error))
-                for r in report.failures[:20]
-            ),
-        )
-
-
-class Tally:
-    """What the progress callback saw: enough for a summary when the run is cancelled."""
-
-    def __init__(self) -> None:
-        self.counts: dict[str, int] = {}
-        self.created: list[tuple[str | None, str]] = []  # (name, id) of new converters
-
-    def add(self, result: ItemResult[Change, Any]) -> None:
-        state = result.state.value
-        self.counts[state] = self.counts.get(state, 0) + 1
-        converter_id = getattr(result.value, "converter_id", None)
-        if result.ok and converter_id:
-            self.created.append((getattr(result.value, "converter_name", None), converter_id))
-
-
-def print_interrupted(tally: Tally, journal: Path, *, as_json: bool) -> None:
-    """The second Ctrl-C: the summary so far, the journal and the resume command (defect 2)."""
-    if as_json:
-        emit_json({"type": "summary", **tally.counts, "stopped": "interrupted"})
-    else:
-        done = ", ".join(f"{n} {state}" for state, n in tally.counts.items()) or "nothing done"
-        stdout.print(f"aborted: {done}; in-flight changes are unknown (the journal says which)")
-    command = resume_command(sys.argv[1:], journal)
-    stderr.print(f"journal: {journal}\nto resume: {command}", highlight=False, soft_wrap=True)
-
-
-def default_journal() -> Path:
-    """``$XDG_STATE_HOME/aiodji/journal-<UTC time>.jsonl`` (``~/.local/state`` by default)."""
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "state"
-    )
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    return Path(base) / "aiodji" / f"journal-{stamp}-{os.getpid()}.jsonl"
-
-
-def resume_command(argv: Sequence[str], journal: Path) -> str:
-    """The command line that resumes this run: the same arguments, journal and resume set."""
-    kept: list[str] = []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-            continue
-        if arg in ("--journal", "--resume"):
-            skip = True
-            continue
-        if arg.startswith(("--journal=", "--resume=")):
-            continue
-        kept.append(arg)
-    return shlex.join(["aiodji", *kept, "--journal", str(journal), "--resume", str(journal)])
-
-
-class Interrupts:
-    """First Ctrl-C: set ``stop`` (no new items; in-flight ones finish). Second: cancel."""
-
-    def __init__(self) -> None:
-        self.stop = asyncio.Event()
-        self.count = 0
-        self._task: asyncio.Task[Any] | None = None
-
-    def install(self) -> None:
-        self._task = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals here
-            loop.add_signal_handler(signal.SIGINT, self._on_sigint)
-
-    def uninstall(self) -> None:
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
-
-    def _on_sigint(self) -> None:
-        self.count += 1
-        if self.count == 1:
-            self.stop.set()
-            stderr.print(
-                "[yellow]stopping: no new items; in-flight ones finish. Ctrl-C again to abort.[/]"
-            )
-        elif self._task is not None:
-            self._task.cancel()
-
-
-def run_async(main: Callable[[], Awaitable[int]], *, needs_token: bool = True) -> None:
-    """Run a command's coroutine; map errors to a message (or a JSON error) and an exit code.
-
-    The token is read before the event loop starts, so a Ctrl-C at its prompt ends the command
-    at once (exit 130) instead of being taken by asyncio's own handler."""
-    settings = _current_settings()
-    try:
-        if needs_token:
-            settings.token()
-        code = asyncio.run(_guarded(main, settings))
-    except (KeyboardInterrupt, click.Abort):
-        stderr.print("[red]interrupted[/]")
-        code = EXIT_INTERRUPTED
-    except aiodji.DJIError as exc:
-        code = report_error(exc, settings)
-    raise SystemExit(int(code))
-
-
-def _current_settings() -> Settings:
-    ctx = click.get_current_context(silent=True)
-    found = ctx.find_object(Settings) if ctx is not None else None
-    return found if found is not None else Settings()
-
-
-def report_error(exc: BaseException, settings: Settings | None = None) -> int:
-    """Say what went wrong (a ``{"type": "error"}`` line under machine output); the code."""
-    code = exit_code_for(exc)
-    message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
-    if settings is not None and settings.json:
-        emit_json(
-            {
-                "type": "error",
-                "error": type(exc).__name__,
-                "message": message,
-                "exit_code": int(code),
-                "code": getattr(exc, "code", None),
-            }
-        )
-    label = "configuration error" if code is ExitCode.CONFIG else "error"
-    stderr.print(f"[red]{label}:[/] {message}", highlight=False, soft_wrap=True)
-    return int(code)
-
-
-async def _guarded(main: Callable[[], Awaitable[int]], settings: Settings) -> int:
-    try:
-        return await main()
-    except (aiodji.DJIError, click.UsageError) as exc:
-        return report_error(exc, settings)
-    except asyncio.CancelledError:
-        stderr.print("[red]interrupted[/]")
-        return EXIT_INTERRUPTED

@@ -12,9 +12,9 @@ from typing import Any
 
 import click
 import orjson
+from click.shell_completion import CompletionItem
 
 import aiodji
-from aiodji.fleet import Selection
 from aiodji.operation_calls import (
     argument_schema,
     call_operation,
@@ -22,8 +22,12 @@ from aiodji.operation_calls import (
     find_operation,
 )
 from aiodji.operations import OPERATIONS, Operation
+from aiodji.redact import mask_mapping
+from aiodji.serde import unstructure
 
-from ._common import Settings, emit_json, run_async
+from .printing import emit_json, stderr, stdout
+from .running import run_async
+from .settings import Settings, one_project
 
 __all__ = ["call", "register", "schema"]
 
@@ -83,16 +87,27 @@ def run_operation(
             client = dji
             if op.project_scoped:
                 wanted = project or settings.default_projects[0]
-                found = await dji.fleet.projects(Selection.build([wanted]))
-                client = dji.project(found[0].uuid)
+                client = dji.project((await one_project(dji, wanted)).uuid)
             result = await call_operation(client, op, checked)
-        _print_result(settings, op, result)
+        _print_result(settings, op, result, checked)
         return 0
 
     run_async(main)
 
 
-def _print_result(settings: Settings, op: Operation, result: Any) -> None:
+def _print_result(settings: Settings, op: Operation, result: Any, args: dict[str, Any]) -> None:
+    if result is None:  # a write that answers nothing (delete, set_enabled): say what was done
+        masked = mask_mapping(args) or {}
+        if settings.json:
+            emit_json({"type": "done", "operation": op.name, "arguments": masked})
+        else:
+            shown = " ".join(f"{k}={v}" for k, v in masked.items())
+            stdout.print(f"done: {op.name} {shown}".rstrip())
+        return
+    if isinstance(result, list | tuple):
+        result = [unstructure(item) for item in result]  # models inside a Page: JSON, not repr
+        if not result:
+            stderr.print(f"no {op.name.split('.', 1)[0].replace('_', ' ')}: the list is empty")
     if settings.format == "jsonl" and isinstance(result, list):
         for item in result:
             emit_json({"type": op.name, **item} if isinstance(item, dict) else {"value": item})
@@ -115,8 +130,18 @@ def _call_options(func: Any) -> Any:
     return func
 
 
+def _complete_operation(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """``aiodji call <TAB>``: the operation names (``_AIODJI_COMPLETE=bash_source aiodji``)."""
+    wanted = incomplete.replace("-", "_")
+    return [
+        CompletionItem(op.name, help=op.summary) for op in OPERATIONS if op.name.startswith(wanted)
+    ]
+
+
 @click.command("call")
-@click.argument("operation")
+@click.argument("operation", shell_complete=_complete_operation)
 @_call_options
 @pass_settings
 def call(
@@ -140,7 +165,7 @@ def call(
 
 
 @click.command("schema")
-@click.argument("operation", required=False)
+@click.argument("operation", required=False, shell_complete=_complete_operation)
 def schema(operation: str | None) -> None:
     """The JSON Schema of an operation's arguments; without one, every operation's."""
     if operation is None:

@@ -13,11 +13,12 @@ import attrs
 import click
 
 import aiodji
-from aiodji.bulk import ItemResult, ItemState
+from aiodji.bulk import BulkReport, ItemResult, ItemState
 from aiodji.fleet import (
     Change,
     CreateSpec,
     Desired,
+    FleetReport,
     Plan,
     Selection,
     change_record,
@@ -27,27 +28,37 @@ from aiodji.fleet.journal import read_journal, read_journal_file
 from aiodji.models import Converter
 from aiodji.redact import mask_url
 
-from ._common import (
+from .doctor import doctor
+from .exits import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
-    Interrupts,
-    Settings,
-    Tally,
-    default_journal,
+    ExistsAlready,
+    ExitCode,
+    NothingMatched,
+    exit_code_for,
+)
+from .export import export_toml
+from .params import Name
+from .printing import (
     emit_json,
     make_progress,
-    print_interrupted,
     print_report,
     print_table,
     report_error,
-    resume_command,
-    run_async,
     stderr,
     stdout,
 )
-from .doctor import doctor
-from .exits import ExistsAlready, ExitCode, NothingMatched
-from .export import export_toml
+from .running import (
+    STOP_AFTER_CONNECTION_FAILURES,
+    Interrupts,
+    Tally,
+    default_journal,
+    print_interrupted,
+    resume_command,
+    run_async,
+    writable_journal,
+)
+from .settings import Settings, one_project, select_projects
 
 __all__ = ["converters", "devices", "doctor", "projects", "sim"]
 
@@ -138,8 +149,8 @@ def devices_list(settings: Settings, project: str | None) -> None:
             if project is None:
                 pairs = [d async for d in dji.devices.iter()]
             else:
-                chosen = await dji.fleet.projects(Selection.build([project]))
-                pairs = list(await dji.projects.devices(project_uuid=chosen[0].uuid))
+                chosen = await one_project(dji, project)
+                pairs = list(await dji.projects.devices(project_uuid=chosen.uuid))
         rows = []
         for pair in pairs:
             gw, drone = pair.gateway, pair.drone
@@ -200,9 +211,7 @@ async def _selected(
     dji: aiodji.Client, chosen: Selection
 ) -> tuple[list[Converter], dict[str, str | None]]:
     """The selected converters and the project names; a selection of no project is an error."""
-    projects = await dji.fleet.projects(chosen)
-    if not projects:
-        raise NothingMatched(f"no project matches {', '.join(chosen.projects)}")
+    projects = await select_projects(dji, chosen)
     found = await dji.fleet.converters(
         [p.uuid for p in projects],
         devices=chosen.devices,
@@ -289,9 +298,13 @@ def converters_export(settings: Settings, /, reveal_secrets: bool, **selection: 
 
 @converters.command("create")
 @click.option("--project", required=True, help="Project uuid or exact name.")
-@click.option("--name", required=True, help="Converter name (unique in the organization).")
-@click.option("--sn", required=True, help="Source device serial number (dock or aircraft).")
-@click.option("--camera", required=True, help="Camera index, e.g. 81-0-0 (see devices list).")
+@click.option(
+    "--name", required=True, type=Name(), help="Converter name (unique in the organization)."
+)
+@click.option("--sn", required=True, type=Name(64), help="Source device serial number.")
+@click.option(
+    "--camera", required=True, type=Name(64), help="Camera index, e.g. 81-0-0 (devices list)."
+)
 @click.option("--url", required=True, help="Push target, rtmp://host/app/stream.")
 @click.option("--enable", is_flag=True, help="Enable it once created.")
 @click.option("--converter-limit", type=int, help="Organization converter quota (default 20).")
@@ -407,7 +420,7 @@ def converters_delete(
     if not (selection.names or selection.devices or selection.cameras):
         raise click.UsageError("delete needs --name, --device or --camera (--name '*' for all)")
     if not yes and not dry_run:
-        stderr.print("[yellow]no --yes: showing the plan only[/]")
+        stderr.print("no --yes: showing the plan only", style="yellow")
     desired = Desired(delete=(selection,))
     run = RunOptions(dry_run or not yes, journal, resume, retry_failed, max_changes)
     _plan_and_apply(settings, desired, "delete", run)
@@ -453,6 +466,8 @@ def read_desired(path: Path) -> Desired:
         desired = Desired.from_toml(path)
     except aiodji.InvalidArgumentError as exc:
         raise click.BadParameter(str(exc), param_hint="--file") from None
+    except UnicodeError as exc:  # UTF-16 from a Windows editor, random bytes
+        raise click.BadParameter(f"{path} is not UTF-8 text: {exc}", param_hint="--file") from None
     if not (desired.rules or desired.create or desired.delete):
         raise click.BadParameter(
             "the file asks for nothing: no [[converters]], [[create]] or [[delete]]",
@@ -505,6 +520,9 @@ async def _check_plan(
 
 
 def _plan_and_apply(settings: Settings, desired: Desired, title: str, run: RunOptions) -> None:
+    # checked before any request: a journal that cannot be written stops the run up front
+    book = None if run.dry_run else writable_journal(run.journal or run.resume or default_journal())
+
     async def main() -> int:
         async with settings.client() as dji:
             plan = await _check_plan(dji, desired, await dji.fleet.plan(desired), title, run)
@@ -517,7 +535,7 @@ def _plan_and_apply(settings: Settings, desired: Desired, title: str, run: RunOp
                 else:
                     stdout.print(f"nothing to do ({plan.unchanged} already right)")
                 return 0
-            book = run.journal or run.resume or default_journal()
+            assert book is not None
             tally = Tally()
             interrupts = Interrupts()
             interrupts.install()
@@ -532,18 +550,47 @@ def _plan_and_apply(settings: Settings, desired: Desired, title: str, run: RunOp
                 interrupts.uninstall()
         print_report(f"{title}: {plan.summary()}", report, as_json=settings.json)
         _print_created(tally, as_json=settings.json)
-        if report.already_done:
-            stderr.print(
-                f"{report.already_done} changes already done (journal, checked against the server)"
-            )
-        if report.ok:
-            return 0
-        if report.not_attempted or report.unknown:
-            command = resume_command(sys.argv[1:], book)
-            stderr.print(f"journal: {book}\nto resume: {command}", highlight=False, soft_wrap=True)
-        return EXIT_INTERRUPTED if interrupts.count else EXIT_FAILED
+        _print_next_steps(report, tally, book)
+        return run_exit_code(report, tally, interrupted=bool(interrupts.count))
 
     run_async(main)
+
+
+def _print_next_steps(report: FleetReport, tally: Tally, book: Path) -> None:
+    """Why the run stopped early, and the commands that go on with it."""
+    if report.already_done:
+        stderr.print(
+            f"{report.already_done} changes already done (journal, checked against the server)"
+        )
+    if tally.server_gone:
+        stderr.print(
+            f"stopped: {STOP_AFTER_CONNECTION_FAILURES} changes in a row could not reach the "
+            "server; the rest were not attempted",
+            style="red",
+        )
+    if report.ok:
+        return
+    lines = [f"journal: {book}"]
+    if report.not_attempted or report.unknown:
+        lines.append(f"to resume: {resume_command(sys.argv[1:], book)}")
+    if report.failed:
+        lines.append(f"to retry the failed: {resume_command(sys.argv[1:], book, '--retry-failed')}")
+    stderr.print("\n".join(lines), soft_wrap=True)
+
+
+def run_exit_code(report: BulkReport, tally: Tally, *, interrupted: bool) -> int:
+    """0 when every change is done; 130 after Ctrl-C; 7 when every failure is a connection
+    failure (the server went away); a single change's own error class (a refused create: 6);
+    else 1."""
+    if report.ok:
+        return 0
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if tally.only_connection_failures:
+        return int(ExitCode.CONNECTION)
+    if report.accounted == 1 and report.failures and report.failures[0].error is not None:
+        return max(int(exit_code_for(report.failures[0].error)), EXIT_FAILED)
+    return EXIT_FAILED
 
 
 def _print_created(tally: Tally, *, as_json: bool) -> None:
@@ -584,6 +631,8 @@ async def _apply_with_progress(
 
         def on_result(result: ItemResult[Change, Any]) -> None:
             tally.add(result)
+            if tally.server_gone:
+                interrupts.stop.set()  # no new items: they stay not_attempted, for --resume
             if result.state is ItemState.NOT_ATTEMPTED:
                 # not done: shrink the bar instead of counting it (defect 7)
                 total = progress.tasks[0].total or 0

@@ -2,37 +2,30 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import time
 from typing import Any
 
 import click
-import orjson
+from rich.text import Text
 
 import aiodji
-from aiodji.fleet import Selection
+from aiodji.codes import NOT_DEPLOYED_CODES
+from aiodji.config import token_claims
 
-from ._common import EXIT_FAILED, Settings, emit_json, run_async, stdout
+from .exits import EXIT_FAILED, ExitCode, exit_code_for
+from .printing import emit_json, stdout
+from .running import run_async
+from .settings import Settings, one_project
 
 __all__ = ["doctor", "token_claims"]
 
 # Claims that say whose key it is and until when; never the signature, never the token.
 SHOWN_CLAIMS = ("organization_uuid", "sub", "nbf", "exp")
-CODES_NOT_DEPLOYED = frozenset({213050, 213051})
 
 
-def token_claims(token: str) -> dict[str, Any] | None:
-    """The JWT payload (unverified: only to show organization and expiry), or None."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
-    try:
-        claims = orjson.loads(base64.urlsafe_b64decode(payload))
-    except (binascii.Error, ValueError):
-        return None
-    return claims if isinstance(claims, dict) else None
+def failed_check_code(exc: BaseException) -> int:
+    """The exit code of the check that failed (its error's class), at least 1."""
+    return max(int(exit_code_for(exc)), EXIT_FAILED)
 
 
 def _when(ts: Any) -> str:
@@ -45,16 +38,20 @@ class _Checks:
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
         self.failed = False
+        self.code = 0  # the exit code of the first check that failed
 
-    def report(self, check: str, ok: bool | None, detail: str) -> None:
-        """ok=None is a warning (not a failure)."""
+    def report(
+        self, check: str, ok: bool | None, detail: str, error: BaseException | None = None
+    ) -> None:
+        """ok=None is a warning (not a failure); ``error`` gives a failure its exit code."""
         if ok is False:
             self.failed = True
+            self.code = self.code or (failed_check_code(error) if error else EXIT_FAILED)
         if self.as_json:
             emit_json({"type": "check", "check": check, "ok": ok, "detail": detail})
             return
-        mark = {True: "[green]ok[/]", False: "[red]FAIL[/]", None: "[yellow]warn[/]"}[ok]
-        stdout.print(f"{mark:>18}  {check}: {detail}", highlight=False)
+        mark, style = {True: ("ok", "green"), False: ("FAIL", "red"), None: ("warn", "yellow")}[ok]
+        stdout.print(Text.assemble((f"{mark:>4}", style), f"  {check}: {detail}"))
 
 
 def _explain(exc: aiodji.DJIError) -> str:
@@ -84,7 +81,7 @@ def doctor(settings: Settings, project: str | None) -> None:
             client = settings.client()
         except aiodji.ConfigError as exc:
             checks.report("configuration", False, str(exc))
-            return EXIT_FAILED
+            return int(ExitCode.CONFIG)
         async with client as dji:
             checks.report("base URL", True, dji.base_url)
             claims = token_claims(client.config.token) or {}
@@ -102,40 +99,40 @@ def doctor(settings: Settings, project: str | None) -> None:
             try:
                 await dji.system.status()
                 checks.report("server", True, "system_status answers")
-            except aiodji.DJIError as exc:
-                checks.report("server", False, _explain(exc))
-                return EXIT_FAILED
+            except aiodji.DJIError as exc:  # its own code: 7 unreachable, 4 refused
+                checks.report("server", False, _explain(exc), exc)
+                return checks.code
             try:
                 found = [p async for p in dji.projects.iter()]
                 checks.report("token", True, f"accepted; {len(found)} projects visible")
             except aiodji.DJIError as exc:
-                checks.report("token", False, _explain(exc))
-                return EXIT_FAILED
+                checks.report("token", False, _explain(exc), exc)
+                return checks.code
             if project is not None:
                 await _check_project(dji, project, checks)
-        return EXIT_FAILED if checks.failed else 0
+        return checks.code
 
     run_async(main)
 
 
 async def _check_project(dji: aiodji.Client, project: str, checks: _Checks) -> None:
     try:
-        chosen = (await dji.fleet.projects(Selection.build([project])))[0]
+        chosen = await one_project(dji, project)
     except aiodji.DJIError as exc:
-        checks.report("project", False, _explain(exc))
+        checks.report("project", False, _explain(exc), exc)
         return
     scoped = dji.project(chosen.uuid)
     try:
         pairs = await scoped.projects.devices(project_uuid=chosen.uuid)
         checks.report("project", True, f"{chosen.name}: {len(pairs)} device pairs")
     except aiodji.DJIError as exc:
-        checks.report("project", False, _explain(exc))
+        checks.report("project", False, _explain(exc), exc)
         return
     try:
         convs = await scoped.converters.list()
         checks.report("converters", True, f"stream forwarding available; {len(convs)} converters")
     except aiodji.APIBusinessError as exc:
-        if exc.code in CODES_NOT_DEPLOYED or isinstance(exc, aiodji.NotFoundError):
+        if exc.code in NOT_DEPLOYED_CODES or isinstance(exc, aiodji.NotFoundError):
             checks.report(
                 "converters",
                 False,

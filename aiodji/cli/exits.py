@@ -7,11 +7,18 @@ import enum
 import click
 
 import aiodji
+from aiodji.codes import NOT_DEPLOYED_CODES
 
-__all__ = ["EXIT_TABLE", "ExistsAlready", "ExitCode", "NothingMatched", "exit_code_for"]
-
-# Business codes that mean "this deployment does not offer the feature" (API.md §13).
-CODES_NOT_AVAILABLE = frozenset({213050, 213051})
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_TABLE",
+    "EXIT_USAGE",
+    "ExistsAlready",
+    "ExitCode",
+    "NothingMatched",
+    "exit_code_for",
+]
 
 
 class ExitCode(enum.IntEnum):
@@ -26,6 +33,11 @@ class ExitCode(enum.IntEnum):
     INTERNAL = 70  # a bug of ours: one line, the traceback in a crash file (aiodji.crash)
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 
+
+# short names of the three codes the commands return most
+EXIT_FAILED = ExitCode.FAILED
+EXIT_USAGE = ExitCode.USAGE
+EXIT_INTERRUPTED = ExitCode.INTERRUPTED
 
 EXIT_TABLE: tuple[tuple[ExitCode, str], ...] = (
     (ExitCode.OK, "success: every item done (or nothing needed doing)"),
@@ -62,7 +74,7 @@ def exit_code_for(exc: BaseException) -> ExitCode:
     if isinstance(exc, ExistsAlready):
         return ExitCode.BUSINESS
     if isinstance(exc, aiodji.APIBusinessError):
-        return ExitCode.NOT_FOUND if exc.code in CODES_NOT_AVAILABLE else ExitCode.BUSINESS
+        return ExitCode.NOT_FOUND if exc.code in NOT_DEPLOYED_CODES else ExitCode.BUSINESS
     if isinstance(exc, aiodji.APIConnectionError):
         return ExitCode.CONNECTION
     if isinstance(exc, KeyboardInterrupt | click.Abort):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -9,8 +11,14 @@ from typing import Any
 import click
 import orjson
 
-from ._common import Settings, default_journal, emit_json
+import aiodji
+from aiodji.bulk import ItemState
+from aiodji.crash import state_dir
+from aiodji.fleet.journal import read_journal
+
+from .printing import emit_json
 from .profiles import config_path
+from .settings import Settings
 
 __all__ = ["config", "journal", "register"]
 
@@ -44,27 +52,70 @@ def journal() -> None:
 
 
 def _journals() -> list[Path]:
-    folder = default_journal().parent
-    return sorted(folder.glob("journal-*.jsonl")) if folder.exists() else []
+    folder = state_dir()
+    return sorted(folder.glob("journal-*.jsonl")) if folder.is_dir() else []
+
+
+def journal_records(path: Path) -> tuple[dict[str, ItemState], list[dict[str, Any]]]:
+    """The final state of each change and every record of a journal. The fleet's reader
+    decides what is a journal (a cut last line is tolerated); a file with no record at all is
+    not one either. Any problem is one InvalidArgumentError (exit 2)."""
+    states = read_journal(path)
+    records: list[dict[str, Any]] = []
+    for line in path.read_bytes().splitlines():
+        with contextlib.suppress(orjson.JSONDecodeError):  # the cut last line
+            record = orjson.loads(line)
+            if isinstance(record, dict) and record.get("type") in ("run", "item"):
+                records.append(record)
+    if not records:
+        raise aiodji.InvalidArgumentError(f"{path} is not a journal: no complete record in it")
+    return states, records
+
+
+def journal_row(path: Path) -> dict[str, Any]:
+    """One line of ``journal list``: when, what, and how many changes ended in each state
+    (the last record of a change counts, so a resumed journal is not counted twice)."""
+    try:
+        states, records = journal_records(path)
+    except aiodji.InvalidArgumentError as exc:
+        return {"path": str(path), "error": str(exc)}
+    kinds = sorted({str(r.get("kind")) for r in records if r.get("type") == "item"})
+    runs = [r for r in records if r.get("type") == "run"]
+    counts = collections.Counter(state.value for state in states.values())
+    return {
+        "started_at": records[0].get("ts"),
+        "command": (runs[-1].get("command") if runs else None) or ",".join(kinds) or None,
+        "path": str(path),
+        "runs": len(runs),
+        **{state.value: counts.get(state.value, 0) for state in ItemState},
+    }
+
+
+JOURNAL_COLUMNS = (
+    "started_at",
+    "command",
+    "succeeded",
+    "failed",
+    "not_attempted",
+    "unknown",
+    "runs",
+    "path",
+    "error",
+)
+
+
+JOURNAL_TABLE = ("started_at", "command", "succeeded", "failed", "not_attempted", "unknown", "path")
 
 
 @journal.command("list")
 @pass_settings
 def journal_list(settings: Settings) -> None:
-    """Every journal, oldest first, with its item counts by state."""
-    rows = []
-    for path in _journals():
-        counts: dict[str, int] = {}
-        for line in path.read_bytes().splitlines():
-            try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if record.get("type") == "item":
-                counts[record["state"]] = counts.get(record["state"], 0) + 1
-        rows.append({"path": str(path), **counts})
-    columns = ("path", "succeeded", "failed", "not_attempted", "unknown")
-    settings.rows("journal", f"{len(rows)} journals", rows, columns)
+    """Every journal, oldest first: when, what, and its changes by final state."""
+    rows = [journal_row(path) for path in _journals()]
+    if not rows and settings.format == "table":
+        click.echo(f"no journals in {state_dir()}", err=True)
+        return
+    settings.rows("journal", f"{len(rows)} journals", rows, JOURNAL_COLUMNS, JOURNAL_TABLE)
 
 
 @journal.command("show")
@@ -72,11 +123,8 @@ def journal_list(settings: Settings) -> None:
 @pass_settings
 def journal_show(settings: Settings, path: Path) -> None:
     """The items of one journal (no secrets are ever written to one)."""
-    rows = [
-        r
-        for r in (orjson.loads(x) for x in path.read_bytes().splitlines() if x.strip())
-        if r.get("type") == "item"
-    ]
+    _, records = journal_records(path)
+    rows = [r for r in records if r.get("type") == "item"]
     columns = ("kind", "state", "converter_name", "converter_id", "project_uuid", "error")
     settings.rows("journal_item", str(path), rows, columns)
 

@@ -7,6 +7,7 @@ it never wraps a cell (ids stay greppable) and truncates with ``…`` unless ``-
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import sys
 import time
@@ -17,6 +18,7 @@ import click
 import orjson
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 __all__ = [
     "FORMATS",
@@ -67,27 +69,60 @@ def format_cell(column: str, value: Any) -> str:
 
 
 def _table(
-    title: str, columns: Sequence[str], rows: Iterable[Mapping[str, Any]], width: int | None
+    title: str,
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, Any]],
+    width: int | None,
+    *,
+    may_drop: bool = True,
 ) -> Table:
-    table = Table(title=title, title_justify="left")
+    # Text, not str: rich reads markup in str cells (`cam[wide]`, `x[/]y` are data here)
+    table = Table(title=Text(title), title_justify="left")
     cells = [[format_cell(c, row.get(c)) for c in columns] for row in rows]
     natural = [max((len(r[i]) for r in cells), default=0) for i in range(len(columns))]
     natural = [max(n, len(c)) for n, c in zip(natural, columns, strict=True)]
     ids = [is_id_column(c) for c in columns]
-    widths = column_widths(natural, ids, width) if width is not None else natural
-    for column, fixed, w in zip(columns, ids, widths, strict=True):
+    kept = list(range(len(columns)))
+    if width is not None and may_drop:
+        kept = columns_that_fit(natural, ids, width)
+    widths = column_widths([natural[k] for k in kept], [ids[k] for k in kept], width)
+    for k, w in zip(kept, widths, strict=True):
         # ids are never shortened (copy, grep); other cells end in … when space is short
         table.add_column(
-            column, overflow="ellipsis", no_wrap=True, min_width=w if fixed else None, max_width=w
+            Text(columns[k]),
+            overflow="ellipsis",
+            no_wrap=True,
+            min_width=w if ids[k] else None,
+            max_width=w,
         )
     for row_cells in cells:
-        table.add_row(*row_cells)
+        table.add_row(*(Text(row_cells[k]) for k in kept))
     return table
 
 
-def column_widths(natural: Sequence[int], ids: Sequence[bool], width: int) -> list[int]:
-    """Cell widths that fit a ``width``-column terminal: ids whole, the other columns share
-    what is left (narrow ones keep their width, the widest are cut first, never below 3)."""
+READABLE = 12  # a name cut shorter than this is no longer recognisable
+
+
+def columns_that_fit(natural: Sequence[int], ids: Sequence[bool], width: int) -> list[int]:
+    """The columns to show at ``width``: while a kept column would be cut below a readable
+    width, drop the last droppable one (columns are listed most valuable first; the first
+    two and the ids stay)."""
+    kept = list(range(len(natural)))
+    while True:
+        widths = column_widths([natural[k] for k in kept], [ids[k] for k in kept], width)
+        cut = any(w < min(natural[k], READABLE) for k, w in zip(kept, widths, strict=True))
+        droppable = [k for k in kept[2:] if not ids[k]]
+        if not cut or not droppable:
+            return kept
+        kept.remove(droppable[-1])
+
+
+def column_widths(natural: Sequence[int], ids: Sequence[bool], width: int | None) -> list[int]:
+    """Cell widths that fit a ``width``-column terminal (None: no limit): ids whole, the other
+    columns share what is left (narrow ones keep their width, the widest are cut first, never
+    below 3)."""
+    if width is None:
+        return list(natural)
     budget = width - (3 * len(natural) + 1) - sum(n for n, i in zip(natural, ids, strict=True) if i)
     out = list(natural)
     others = sorted((n, k) for k, (n, i) in enumerate(zip(natural, ids, strict=True)) if not i)
@@ -110,20 +145,26 @@ def render_rows(
     kind: str,
     title: str = "",
     wide: bool = False,
+    may_drop: bool = True,
     out: TextIO | None = None,
 ) -> None:
-    """Write ``rows`` (only ``columns``) in format ``fmt`` (already resolved, not auto)."""
+    """Write ``rows`` (only ``columns``) in format ``fmt`` (already resolved, not auto); a
+    narrow table drops its last columns before it cuts names (``may_drop``)."""
     out = out or sys.stdout
     if fmt == "table":
-        console = Console(file=out, soft_wrap=wide, width=100_000 if wide else None)
-        console.print(_table(title, columns, rows, None if wide else console.width))
+        console = Console(
+            file=out, soft_wrap=wide, width=100_000 if wide else None, markup=False, highlight=False
+        )
+        width = None if wide else console.width
+        console.print(_table(title, columns, rows, width, may_drop=may_drop))
     elif fmt == "json":
         picked = [{c: row.get(c) for c in columns} for row in rows]
-        out.write(orjson.dumps(picked, default=str, option=orjson.OPT_INDENT_2).decode() + "\n")
+        options = orjson.OPT_INDENT_2 | JSON_OPTIONS
+        out.write(orjson.dumps(picked, default=str, option=options).decode() + "\n")
     elif fmt == "jsonl":
         for row in rows:
             record = {"type": kind, **{c: row.get(c) for c in columns}}
-            out.write(orjson.dumps(record, default=str).decode() + "\n")
+            out.write(orjson.dumps(record, default=str, option=JSON_OPTIONS).decode() + "\n")
     elif fmt in ("csv", "tsv"):
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
@@ -136,7 +177,16 @@ def render_rows(
     out.flush()
 
 
+# every machine format writes a time one way: RFC 3339 in UTC with a Z (epochs stay numbers)
+JSON_OPTIONS = orjson.OPT_UTC_Z
+
+
 def _plain(value: Any) -> str:
+    """A CSV cell: booleans ``true``/``false`` and times as in the JSON formats."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, list | tuple | dict):
-        return orjson.dumps(value, default=str).decode()
+        return orjson.dumps(value, default=str, option=JSON_OPTIONS).decode()
+    if isinstance(value, datetime.datetime | datetime.date):
+        return str(orjson.dumps(value, option=JSON_OPTIONS).decode().strip('"'))
     return str(value)

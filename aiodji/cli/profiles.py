@@ -20,6 +20,7 @@ then the default profile. The token is never printed (``aiodji config show`` red
 
 from __future__ import annotations
 
+import math
 import os
 import shlex
 import stat
@@ -132,7 +133,7 @@ def _profile(name: str, table: dict[str, Any], path: Path, *, explicit: bool) ->
     if isinstance(projects, str):
         projects = (projects,)
     try:
-        return Profile(
+        chosen = Profile(
             name=name,
             path=path,
             explicit=explicit,
@@ -148,6 +149,11 @@ def _profile(name: str, table: dict[str, Any], path: Path, *, explicit: bool) ->
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"profile {name!r} in {path}: {exc}") from None
+    if chosen.rate is not None and not (math.isfinite(chosen.rate) and chosen.rate > 0):
+        raise ConfigError(f"profile {name!r} in {path}: rate must be a number > 0")
+    if chosen.concurrency is not None and not 0 < chosen.concurrency <= 1024:
+        raise ConfigError(f"profile {name!r} in {path}: concurrency must be 1 to 1024")
+    return chosen
 
 
 def _text(table: Mapping[str, Any], key: str) -> str | None:

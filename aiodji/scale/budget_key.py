@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 
-import orjson
+from aiodji.config import token_claims
 
 __all__ = ["budget_key", "organization_of"]
 
@@ -13,15 +12,7 @@ __all__ = ["budget_key", "organization_of"]
 def organization_of(token: str) -> str | None:
     """The ``organization_uuid`` claim of a JWT-shaped organization key (API.md §1), read
     leniently without verifying anything; None when the token is not such a JWT."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
-    try:
-        claims = orjson.loads(base64.urlsafe_b64decode(payload))
-    except (ValueError, orjson.JSONDecodeError):
-        return None
-    org = claims.get("organization_uuid") if isinstance(claims, dict) else None
+    org = (token_claims(token) or {}).get("organization_uuid")
     return org if isinstance(org, str) and org.strip() else None
 
 
