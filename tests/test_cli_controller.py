@@ -198,7 +198,7 @@ async def test_a_utf16_file_at_start_keeps_it_running_not_ready_until_fixed(
     sim: Simulator, tmp_path: Path
 ) -> None:
     path = tmp_path / "desired.toml"
-    path.write_bytes(DESIRED.encode("utf-16"))
+    path.write_bytes(DESIRED.encode("utf-16-le"))  # no BOM: refused (with one it is decoded)
     ctl = await start_controller(
         sim, tmp_path, "-f", str(path), "--interval", "0.05", "--metrics-port", "0"
     )

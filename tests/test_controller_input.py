@@ -23,7 +23,7 @@ GOOD = "[[converters]]\nprojects = 'all'\nenabled = false\n"
 
 
 def utf16(path: Path) -> None:
-    path.write_bytes(GOOD.encode("utf-16"))  # a Windows editor's "Unicode"
+    path.write_bytes(GOOD.encode("utf-16-le"))  # UTF-16 without a BOM (one with a BOM is decoded)
 
 
 def random_bytes(path: Path) -> None:

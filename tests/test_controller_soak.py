@@ -43,7 +43,7 @@ def broken_files(path: Path) -> list[tuple[str, object]]:
         return lambda: (clear(path), path.write_bytes(data))
 
     return [
-        ("utf16", write_bytes(GOOD.encode("utf-16"))),
+        ("utf16", write_bytes(GOOD.encode("utf-16-le"))),  # no BOM: refused
         ("random", write_bytes(bytes(range(256)) * 8)),
         ("bom", write_bytes(b"\xef\xbb\xbf[[converters]\n")),
         ("directory", lambda: (clear(path), path.mkdir())),

@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
-from rich.markup import escape
 
 import aiodji
 from aiodji.controller.leader import DEFAULT_KEY, MISSING_EXTRA, LeaseTiming
@@ -36,8 +35,8 @@ def _load(path: Path) -> Desired:
 
 
 def _missing(message: str) -> None:
-    """A missing extra: one line, the install hint intact (rich would eat ``[controller]``)."""
-    fail(escape(message), EXIT_USAGE)
+    """A missing extra: one line, the install hint intact (the consoles print literally)."""
+    fail(message, EXIT_USAGE)
 
 
 @click.group()
@@ -123,7 +122,7 @@ def controller_run(
             raise  # known: one line and its exit code (run_async)
         except Exception as exc:  # the controller's error boundary: a bug of ours
             line = report_internal_error(exc, entry="controller")
-            stderr.print(escape(line), highlight=False, soft_wrap=True)
+            stderr.print(line, highlight=False, soft_wrap=True)
             return int(ExitCode.INTERNAL)
         last = stats.last
         if once:
@@ -134,7 +133,7 @@ def controller_run(
 
 
 def say(text: str) -> None:
-    stdout.print(escape(text), highlight=False, soft_wrap=True)
+    stdout.print(text, highlight=False, soft_wrap=True)
 
 
 def _leader_url(url: str | None, once: bool) -> str | None:

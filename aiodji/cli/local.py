@@ -79,7 +79,10 @@ def journal_row(path: Path) -> dict[str, Any]:
         states, records = journal_records(path)
     except aiodji.InvalidArgumentError as exc:
         return {"path": str(path), "error": str(exc)}
-    kinds = sorted({str(r.get("kind")) for r in records if r.get("type") == "item"})
+    # "action" since journal version 2, "kind" before
+    kinds = sorted(
+        {str(r.get("action") or r.get("kind")) for r in records if r.get("type") == "item"}
+    )
     runs = [r for r in records if r.get("type") == "run"]
     counts = collections.Counter(state.value for state in states.values())
     return {
@@ -124,8 +127,13 @@ def journal_list(settings: Settings) -> None:
 def journal_show(settings: Settings, path: Path) -> None:
     """The items of one journal (no secrets are ever written to one)."""
     _, records = journal_records(path)
-    rows = [r for r in records if r.get("type") == "item"]
-    columns = ("kind", "state", "converter_name", "converter_id", "project_uuid", "error")
+    # "action" since journal version 2, "kind" before
+    rows = [
+        {"action": r.get("action") or r.get("kind"), **r}
+        for r in records
+        if r.get("type") == "item"
+    ]
+    columns = ("action", "state", "converter_name", "converter_id", "project_uuid", "error")
     settings.rows("journal_item", str(path), rows, columns)
 
 
