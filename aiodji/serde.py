@@ -1,6 +1,7 @@
 """The cattrs converters, built once: lenient for use, strict for contract tests.
 
-Lenient (DESIGN rule 4): unknown keys are ignored and unknown enum values are kept (see
+Lenient (docs/explanation/design.md#lenient): unknown keys are ignored and unknown enum values are
+kept (see
 :class:`aiodji.models.OpenStrEnum`), so a new server field never crashes a user.
 Strict: extra keys are an error; used by tests to keep models and the simulator honest.
 
@@ -9,7 +10,8 @@ Field metadata understood here (see :func:`aiodji.models.wire` and :func:`aiodji
 client fills in itself (never read from or written to the wire); ``aliases`` lists other
 spellings the server may use (see :func:`aiodji.models.aka`).
 
-Two live facts (API.md §13) hold for every model: a list field sent as ``null`` reads as ``[]``,
+Two live facts (docs/explanation/api-notes.md#live) hold for every model: a list field sent as
+``null`` reads as ``[]``,
 and a ``datetime`` field reads unix seconds (or milliseconds) as well as RFC 3339 strings, always
 as an aware datetime.
 """
@@ -90,7 +92,8 @@ def _prepare(cl: type) -> Callable[[Any], Any] | None:
 
 def _structure_datetime(value: Any, _: type) -> dt.datetime:
     """Unix seconds (ms when it is too large for seconds), digits, or RFC 3339 → aware UTC-or-
-    offset datetime. Live task times are strings, documented project times ints (§13)."""
+    offset datetime. Live task times are strings, documented project times ints
+    (docs/explanation/api-notes.md#live)."""
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         value = int(value.strip())
     if isinstance(value, int | float) and not isinstance(value, bool):

@@ -10,7 +10,8 @@ import aiodji
 
 __all__ = ["EXIT_TABLE", "ExistsAlready", "ExitCode", "NothingMatched", "exit_code_for"]
 
-# Business codes that mean "this deployment does not offer the feature" (API.md §13).
+# Business codes that mean "this deployment does not offer the feature"
+# (docs/explanation/api-notes.md#live).
 CODES_NOT_AVAILABLE = frozenset({213050, 213051})
 
 

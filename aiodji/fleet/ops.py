@@ -56,7 +56,8 @@ class FleetReport(BulkReport):
 def _gone(exc: BaseException) -> bool:
     if isinstance(exc, APIBusinessError) and exc.code in CONVERTER_GONE_CODES:
         return True
-    # a deployment without the feature is not a converter that vanished (API.md §13)
+    # a deployment without the feature is not a converter that vanished
+    # (docs/explanation/api-notes.md#live)
     return isinstance(exc, NotFoundError) and not isinstance(exc, NotAvailableError)
 
 
@@ -290,7 +291,7 @@ class Fleet:
         self, project_uuid: str, converter_id: str | None = None, *, name: str | None = None
     ) -> Converter | None:
         """A re-check against one listing per project per apply (shared by every re-checked
-        change of that project), not one listing per change (issue 14, defect 3)."""
+        change of that project), not one listing per change."""
         listing = self._snapshots.get(project_uuid)
         if listing is None:
             listing = asyncio.ensure_future(self._list_once(project_uuid))

@@ -1,4 +1,5 @@
-"""Open modeling (API.md §13.1): ``dji.open_models``. The client that ran these live sent no
+"""Open modeling (docs/explanation/api-notes.md#open-modeling): ``dji.open_models``. The client
+that ran these live sent no
 project header; aiodji sends ``X-Project-Uuid`` only when the view or the call has one."""
 
 from __future__ import annotations

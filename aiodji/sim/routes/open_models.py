@@ -1,4 +1,5 @@
-"""Open modeling (API.md §13.1): token → upload callback → resource → start → running → get →
+"""Open modeling (docs/explanation/api-notes.md#open-modeling): token → upload callback → resource
+→ start → running → get →
 stop / delete, with the documented file-count limits. State lives on the app (one per server)."""
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ __all__ = ["register"]
 
 BASE: Final = "/openapi/v0.1/open_model"
 MAX_CALLBACK_FILES: Final = 100
-# images a job needs (§13.1): 2D/3D/LiDAR 5–20,000, 3DGS 10–4,000
+# images a job needs (docs/explanation/api-notes.md#open-modeling): 2D/3D/LiDAR 5–20,000, 3DGS
+# 10–4,000
 IMAGE_LIMITS: Final = {
     "parameter_2d": (5, 20_000),
     "parameter_3d": (5, 20_000),
@@ -105,7 +107,8 @@ def register(app: web.Application, sim: Simulator) -> None:
             if not isinstance(entry, dict):
                 raise ApiError(CODE_BAD_REQUEST, "invalid parameter: files")
             etag = required_str(entry, "etag")
-            if etag.startswith('"') or etag.endswith('"'):  # §13.1: S3 etags without quotes
+            # docs/explanation/api-notes.md#open-modeling: S3 etags without quotes
+            if etag.startswith('"') or etag.endswith('"'):
                 raise ApiError(CODE_BAD_REQUEST, "invalid parameter: etag (without quotes)")
             batch.files[required_str(entry, "name")] = etag
         return ok({"resource_uuid": batch.resource_uuid, "file_count": len(batch.files)})
@@ -117,7 +120,8 @@ def register(app: web.Application, sim: Simulator) -> None:
                 "resource_uuid": batch.resource_uuid,
                 "status": "uploaded" if batch.files else "empty",
                 "resource_size": 4_000_000 * len(batch.files),
-                "file_names": sorted(batch.files) or None,  # null list when empty (§13)
+                # null list when empty (docs/explanation/api-notes.md#live)
+                "file_names": sorted(batch.files) or None,
             }
         )
 
@@ -159,7 +163,8 @@ def register(app: web.Application, sim: Simulator) -> None:
 
     async def running(request: web.Request) -> web.StreamResponse:
         live = [j.to_wire() for j in jobs.values() if j.status == "running"]
-        return ok({"list": live or None})  # an empty list arrives as null (§13)
+        # an empty list arrives as null (docs/explanation/api-notes.md#live)
+        return ok({"list": live or None})
 
     router = app.router
     router.add_post(BASE + "/stores/obtain_token", obtain_token)

@@ -1,4 +1,4 @@
-"""Flight tasks (API.md §7).
+"""Flight tasks (docs/explanation/api-notes.md#tasks).
 
 Validation: ``name``/``wayline_uuid``/``sn``/``task_type`` required, documented enum values
 checked, ``begin_at`` required for timed tasks → 200500; a wayline or task of another project
@@ -34,7 +34,8 @@ __all__ = ["register"]
 
 BASE: Final = "/openapi/v0.1/flight-task"
 TASK_TYPES: Final = frozenset({"immediate", "timed", "recurring", "continuous"})
-# Documented value sets only (§7.1); rth_mode, out_of_control_action_in_flight and repeat_type
+# Documented value sets only (docs/explanation/api-notes.md#tasks); rth_mode,
+# out_of_control_action_in_flight and repeat_type
 # have incomplete lists, so any string is accepted for them.
 CLOSED_ENUMS: Final = {
     "wayline_precision_type": frozenset({"gps", "rtk"}),
@@ -125,7 +126,8 @@ def register(app: web.Application, sim: Simulator) -> None:
         begin_at = body.get("begin_at", int(time.time()))
         task = missions.add_task(project, body, begin_at, drone_sn=drone_sn)
         return ok(
-            {"task_uuid": task.uuid}  # flat, as the reference client reads it (§13)
+            # flat, as the reference client reads it (docs/explanation/api-notes.md#live)
+            {"task_uuid": task.uuid}
         )
 
     @project_scoped
