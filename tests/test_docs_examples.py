@@ -18,13 +18,13 @@ import re
 import shlex
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
+from _servers import ThreadedSimulator
 
 import aiodji
 from aiodji.sim import Simulator
@@ -82,35 +82,6 @@ def parse_blocks(page: Path) -> list[Block]:
 ALL_BLOCKS = [block for page in PAGES for block in parse_blocks(page)]
 PYTHON = [b for b in ALL_BLOCKS if b.lang == "python"]
 CONSOLE_PAGES = sorted({b.page for b in ALL_BLOCKS if b.lang == "console"})
-
-
-class ThreadedSimulator:
-    """A default Simulator served from its own thread and loop, so an example may call
-    ``asyncio.run`` itself."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def _call(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
-
-    def __enter__(self) -> Simulator:
-        self.thread.start()
-
-        async def start() -> Simulator:
-            sim = Simulator()
-            await sim.start()
-            return sim
-
-        self.sim: Simulator = self._call(start())
-        return self.sim
-
-    def __exit__(self, *exc: object) -> None:
-        self._call(self.sim.close())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-        self.loop.close()
 
 
 @pytest.fixture
