@@ -30,6 +30,8 @@ DEFAULT_CONVERTER_LIMIT = 20
 
 
 class ChangeKind(enum.StrEnum):
+    """What a planned change does to a converter (the order apply runs them in)."""
+
     DELETE = "delete"
     DISABLE = "disable"
     ENABLE = "enable"
