@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXTRAS ?= dev,cli,speedups
 
-.PHONY: install demo test pytest lint typecheck fmt sim bench bench-quick clean test-all
+.PHONY: install demo test pytest lint typecheck fmt sim bench bench-quick clean test-all docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,15 +47,15 @@ test-py%:
 	.venv-$*/bin/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check aiodji tests benchmarks
-	$(BIN)/ruff format --check aiodji tests benchmarks
+	$(BIN)/ruff check aiodji tests benchmarks scripts
+	$(BIN)/ruff format --check aiodji tests benchmarks scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 fmt: $(STAMP)
-	$(BIN)/ruff format aiodji tests benchmarks
-	$(BIN)/ruff check --fix aiodji tests benchmarks
+	$(BIN)/ruff format aiodji tests benchmarks scripts
+	$(BIN)/ruff check --fix aiodji tests benchmarks scripts
 
 # benchmarks: the bench extra (httpx, requests, psutil, uvloop) and nginx from Debian when apt is there
 BENCH_STAMP := $(VENV)/.bench-installed
@@ -77,8 +77,18 @@ bench-quick: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run --quick
 	$(BIN)/python -m benchmarks.scale --quick
 
+# the documentation site into site/ (strict: a broken link, reference or docstring fails)
+DOCS_STAMP := $(VENV)/.docs-installed
+
+$(DOCS_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),docs]" --config-settings editable_mode=compat
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 sim: $(STAMP)
 	$(BIN)/python -m aiodji.sim --port 8080
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist site *.egg-info .mypy_cache .ruff_cache

@@ -257,7 +257,8 @@ class Client:
 
     @functools.cached_property
     def open_models(self) -> OpenModels:
-        """Open modeling: reconstruct from your own uploaded images (API.md §13.1)."""
+        """Open modeling: reconstruct from your own uploaded images
+        (docs/explanation/api-notes.md#open-modeling)."""
         return OpenModels(self)
 
     @functools.cached_property
@@ -331,7 +332,8 @@ class Client:
         org_level: bool = False,
     ) -> T:
         """One API call through the transport; ``parse`` turns the envelope's data into the
-        result. ``org_level`` calls (API.md §1.3: system status, org projects, org devices)
+        result. ``org_level`` calls (docs/explanation/api-notes.md#headers: system status, org
+        projects, org devices)
         never send the view's ``X-Project-Uuid``."""
         raw = await self._transport.send(
             method,

@@ -1,6 +1,7 @@
 """FlightHub 2 business codes: the one table every module reads.
 
-Each documented code (API.md decision 2 and §6.2.0) has its meaning and, when it means what
+Each documented code (docs/explanation/api-notes.md#business-codes) has its meaning and, when it
+means what
 an HTTP status means, that status. The error classes (:mod:`aiodji.errors`), the retry rules
 (:mod:`aiodji.retry`) and the fleet read their sets from here, so a code is described once.
 """

@@ -32,7 +32,8 @@ __all__ = [
     "token_claims",
 ]
 
-# API.md §1.1: cn and us are documented; eu is seen in third-party code only.
+# docs/explanation/api-notes.md#access-points: cn and us are documented; eu is seen in third-party
+# code only.
 REGION_BASE_URLS: dict[str, str] = {
     "cn": "https://es-flight-api-cn.djigate.com",
     "us": "https://es-flight-api-us.djigate.com",
@@ -51,7 +52,7 @@ class ConfigError(DJIError, ValueError):
 class Timeouts:
     """Per-attempt timeouts in seconds. ``connect`` bounds opening a new connection (TCP + TLS);
     ``read`` the wait for the reply: an attempt ends within ``connect + read`` (or ``total`` when
-    set). Time queued in aiodji's limiter never counts (DESIGN rule 1)."""
+    set). Time queued in aiodji's limiter never counts (docs/explanation/design.md#one-pool)."""
 
     connect: float = 10.0
     read: float = 30.0

@@ -26,7 +26,8 @@ from aiodji.retry import Failure, parse_retry_after
 __all__ = ["AttemptFailed", "judge_reply"]
 
 WRONG_BASE_URL = "wrong base URL?"
-# a key of one public cloud is refused by another region's gateway with 401 (API.md §13)
+# a key of one public cloud is refused by another region's gateway with 401
+# (docs/explanation/api-notes.md#live)
 WRONG_REGION = "a key from another region? each public gateway accepts only its own keys"
 NOT_AVAILABLE = (
     "not available on this deployment: a documented path answered 404 with no API reply "

@@ -3,7 +3,8 @@
 Every failure a user can see is a :class:`DJIError`. Each error carries the HTTP method,
 the path, the ``X-Request-Id`` and the number of attempts, and never the token.
 
-FlightHub 2 mostly answers HTTP 200 with ``code != 0`` (API.md decision 2). Business codes
+FlightHub 2 mostly answers HTTP 200 with ``code != 0``
+(docs/explanation/api-notes.md#business-codes). Business codes
 that mean what an HTTP status means (bad token, project out of scope, not found, rate limited)
 raise a class that is *both* the status error (``AuthenticationError`` …) and
 :class:`APIBusinessError`, so ``except aiodji.AuthenticationError`` catches a 401 and a
@@ -143,7 +144,7 @@ class NotFoundError(APIStatusError):
 class NotAvailableError(NotFoundError):
     """HTTP 404 with an empty or non-JSON body on a documented path: this deployment lacks the
     feature (e.g. stream converters on a public gateway: forwarding is private-cloud only,
-    API.md §13). Never retried."""
+    docs/explanation/api-notes.md#live). Never retried."""
 
 
 class ConflictError(APIStatusError):

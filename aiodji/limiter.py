@@ -1,6 +1,7 @@
 """One Limiter per Client: concurrency cap + rate gate + a bounded Client-wide pause.
 
-DESIGN rule 2: a request is admitted only when a connection slot and a rate token are free, so
+docs/explanation/design.md#limiter: a request is admitted only when a connection slot and a rate
+token are free, so
 a gather of 100k calls waits here (no timeout runs while queued), never in aiohttp's pool.
 
 Admission. A request first takes one of ``max_concurrency`` slots (a semaphore), then passes

@@ -135,7 +135,8 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
     # map annotations
     _op("annotations.create", "POST", "/map/element", "annotations.create", "write",
         "Create a map annotation (point, line, polygon)"),
-    # open modeling (API.md §13.1): the live client sent no project header
+    # open modeling (docs/explanation/api-notes.md#open-modeling): the live client sent no project
+    # header
     _op("open_models.obtain_token", "POST", "/open_model/stores/obtain_token",
         "open_models.obtain_token", "secret",
         "Obtain upload credentials for an open-modeling batch", scoped=False),

@@ -1,6 +1,7 @@
 """The adaptive rate controller: pure maths, every decision takes ``now`` (no clock, no I/O).
 
-FlightHub 2 publishes no rate limit (API.md decision 3) and its budget is shared with the web
+FlightHub 2 publishes no rate limit (docs/explanation/api-notes.md#rate-limits) and its budget is
+shared with the web
 app, other integrations and other processes, and gateways shed load at random. So a 429 (or
 HTTP 200 with code 210429) is a *congestion signal*, not a measurement of the limit:
 

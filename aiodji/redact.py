@@ -1,6 +1,7 @@
 """Masking of secrets that replies and arguments carry: stream keys in URLs, passwords, STS keys.
 
-API.md decision 9: ``schema_option.url`` / ``bypass_option.url`` may hold RTMP stream keys,
+docs/explanation/api-notes.md#secrets: ``schema_option.url`` / ``bypass_option.url`` may hold RTMP
+stream keys,
 GB28181 ``device_password``, RTSP credentials, STS secrets. They are masked in reprs, logs and
 CLI tables; the values themselves are kept intact for the caller.
 """

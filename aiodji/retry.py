@@ -1,6 +1,7 @@
 """Retry rules as pure functions (no I/O), unit-tested without a network.
 
-DESIGN rule 3: retry connection errors, timeouts, 408, 429, 5xx and business codes documented
+docs/explanation/design.md#retries: retry connection errors, timeouts, 408, 429, 5xx and business
+codes documented
 as transient. GET/PUT/DELETE retry freely; POST only when the request surely never reached the
 server (connect failure) or the server said it did not process it (429 / code 210429).
 """
@@ -34,7 +35,8 @@ __all__ = [
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
-# Business codes documented as transient or rate limiting: aiodji.codes (API.md decision 2).
+# Business codes documented as transient or rate limiting: aiodji.codes
+# (docs/explanation/api-notes.md#business-codes).
 # 429s do not consume the normal retries: the call waits, then goes again, up to this many
 # times. max_retries=0 still means "no retry at all": the first 429 raises.
 MAX_RATE_LIMIT_WAITS = 10

@@ -145,7 +145,8 @@ def _structure_int(value: Any, _: type) -> int:
 
 def _structure_datetime(value: Any, _: type) -> dt.datetime:
     """Unix seconds (ms when it is too large for seconds), digits, or RFC 3339 → aware UTC-or-
-    offset datetime. Live task times are strings, documented project times ints (§13)."""
+    offset datetime. Live task times are strings, documented project times ints
+    (docs/explanation/api-notes.md#live)."""
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         value = int(value.strip())
     if isinstance(value, int | float) and not isinstance(value, bool):

@@ -430,7 +430,7 @@ def _client_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
     The whole attempt is bounded by one ``asyncio.timeout`` instead (see ``_attempt_deadline``):
     aiohttp's ``connect``/``sock_read``/``total`` timers cost ~0.1-0.2x throughput at high
     concurrency (measured against raw aiohttp), and a whole-attempt bound is exact here because
-    the limiter keeps requests out of aiohttp's pool queue (DESIGN rule 1's concern).
+    the limiter keeps requests out of aiohttp's pool queue (docs/explanation/design.md#one-pool).
     """
     return aiohttp.ClientTimeout(sock_connect=timeouts.connect)
 

@@ -3,10 +3,12 @@ TLS with a throw-away CA made at test time), an envelope helper and an unused lo
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
 import socket
 import ssl
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
@@ -159,3 +161,32 @@ class TestCA:
 def first_project(sim: Simulator) -> str:
     """The uuid of the simulator's first project."""
     return next(iter(sim.state.projects))
+
+
+class ThreadedSimulator:
+    """A default Simulator served from its own thread and event loop, for code under test that
+    runs ``asyncio.run`` itself or another process (``with ThreadedSimulator() as sim:``)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def _call(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
+
+    def __enter__(self) -> Simulator:
+        self.thread.start()
+
+        async def start() -> Simulator:
+            sim = Simulator()
+            await sim.start()
+            return sim
+
+        self.sim: Simulator = self._call(start())
+        return self.sim
+
+    def __exit__(self, *exc: object) -> None:
+        self._call(self.sim.close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()

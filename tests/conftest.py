@@ -16,7 +16,7 @@ from aiodji.sim import Simulator
 
 @pytest.fixture(autouse=True)
 def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test writes journals or reads profiles in the real $HOME (issue 14, defect 8);
+    """No test writes journals or reads profiles in the real $HOME;
     no AIODJI_* variable of the developer's shell leaks in."""
     for name in ("XDG_STATE_HOME", "XDG_CONFIG_HOME"):
         monkeypatch.setenv(name, str(tmp_path / "xdg" / name.lower()))

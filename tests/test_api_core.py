@@ -1,4 +1,5 @@
-"""System, projects, devices and livestream start against the simulator (API.md §3-§6.1)."""
+"""System, projects, devices and livestream start against the simulator
+(docs/explanation/api-notes.md#system)."""
 
 from __future__ import annotations
 

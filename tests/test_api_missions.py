@@ -227,7 +227,8 @@ async def test_models_create_list_and_finish(sim: Simulator, dji: aiodji.Client)
     p = dji.project(project_of(sim))
     created = await p.models3d.create(name="Site", reconstruction_type=["3d"], quality="high")
     listed = await p.models3d.list()
-    assert isinstance(created.id, int)  # live model ids are ints (§13)
+    # live model ids are ints (docs/explanation/api-notes.md#live)
+    assert isinstance(created.id, int)
     assert [m.id for m in listed] == [created.id] and listed[0].show_on_map is False
     # live replies carry no status: a model is built when its download ``url`` appears
     urls = [(await p.models3d.get(created.id)).url for _ in range(3)]
@@ -258,7 +259,8 @@ async def test_annotations_point_line_polygon(sim: Simulator, dji: aiodji.Client
         color="#FF0000",
         clamp_to_ground=True,
     )
-    assert point.id is None and line.id is None and area.id is None  # live replies {} (§13)
+    # live replies {} (docs/explanation/api-notes.md#live)
+    assert point.id is None and line.id is None and area.id is None
     pad, fence, zone = sim.state.missions.annotations.values()
     assert pad.resource["type"] == 0 and pad.desc == "landing pad"
     assert fence.resource["content"]["geometry"]["type"] == "LineString"

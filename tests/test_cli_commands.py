@@ -1,4 +1,4 @@
-"""Issue 14: the real ``aiodji`` entry point against the simulator — every operation, output
+"""The real ``aiodji`` entry point against the simulator — every operation, output
 formats, exit codes, rails, profiles, completion."""
 
 from __future__ import annotations

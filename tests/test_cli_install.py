@@ -1,4 +1,4 @@
-"""Issue 14 defects 5, 8, 10, 11: the access point is never guessed, tests stay out of $HOME,
+"""The access point is never guessed, tests stay out of $HOME,
 the simulator on a busy port says so in one line, the installed command has its dependencies."""
 
 from __future__ import annotations

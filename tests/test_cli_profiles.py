@@ -1,5 +1,5 @@
 """Profile token sources: ``token_cmd`` (first output line, failure without its stderr),
-``token_env`` and ``token_keyring`` (issue 14); the token never shows in errors or reprs."""
+``token_env`` and ``token_keyring``; the token never shows in errors or reprs."""
 
 from __future__ import annotations
 

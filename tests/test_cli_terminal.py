@@ -1,4 +1,4 @@
-"""Issue 14 defects 1, 2, 7: what only shows in a terminal, under a pseudo-terminal.
+"""What only shows in a terminal, under a pseudo-terminal.
 
 stdin and stderr are a pty (so rich draws a live progress bar and the token prompt is asked);
 stdout is a file or the pty, as the case needs. Signals go to the process only.

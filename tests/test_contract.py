@@ -42,7 +42,8 @@ class One:
 
 @attrs.frozen
 class Envelope:
-    """Every FlightHub 2 reply: ``{code, message, data}``; ``code == 0`` is success (§1.4)."""
+    """Every FlightHub 2 reply: ``{code, message, data}``; ``code == 0`` is success
+    (docs/explanation/api-notes.md#envelope)."""
 
     code: int
     message: str = ""
@@ -51,7 +52,8 @@ class Envelope:
 
 @attrs.frozen
 class Pagination:
-    """Optional paging info of a list reply (API.md decision 4; names guessed from the V2 API)."""
+    """Optional paging info of a list reply (docs/explanation/api-notes.md#pagination; names
+    guessed from the V2 API)."""
 
     page: int | None = None
     page_size: int | None = None
@@ -264,7 +266,7 @@ async def test_simulator_reply_fits_the_model_strictly(ctx: Ctx, call: Call, sha
         check_envelope(response.body, shape)
 
 
-# ---- example replies of API.md / fh2-openapi.yaml (copied: CI has no ../shared) ---------------
+# ---- example replies of the API notes (docs/explanation/api-notes.md), copied here ---------------
 
 DEVICE_EXAMPLE = {
     "gateway": {
@@ -309,10 +311,10 @@ DEVICE_EXAMPLE = {
 }
 
 EXAMPLES: list[tuple[str, dict[str, Any], Shape]] = [
-    ("§3.2 system status", {"code": 0, "message": ""}, NoData()),
-    ("§6.2.2 enable converter", {"code": 0, "message": "OK"}, NoData()),
+    ("system status", {"code": 0, "message": ""}, NoData()),
+    ("enable converter", {"code": 0, "message": "OK"}, NoData()),
     (
-        "§4.1 projects",
+        "projects",
         {
             "code": 0,
             "message": "OK",
@@ -333,12 +335,12 @@ EXAMPLES: list[tuple[str, dict[str, Any], Shape]] = [
         ListOf(m.Project),
     ),
     (
-        "§4.2 org devices",
+        "org devices",
         {"code": 0, "message": "", "data": {"list": [DEVICE_EXAMPLE]}},
         ListOf(m.DevicePair),
     ),
     (
-        "§6.1 live start",
+        "live start",
         {
             "code": 0,
             "message": "OK",
@@ -351,7 +353,7 @@ EXAMPLES: list[tuple[str, dict[str, Any], Shape]] = [
         One(m.LiveStream),
     ),
     (
-        "§6.2.1 create converter",
+        "create converter",
         {
             "code": 0,
             "message": "OK",
@@ -360,7 +362,7 @@ EXAMPLES: list[tuple[str, dict[str, Any], Shape]] = [
         One(m.Converter),
     ),
     (
-        "§6.2.3 converter item (V2 names)",
+        "converter item (V2 names)",
         {
             "code": 0,
             "message": "OK",
@@ -388,7 +390,7 @@ EXAMPLES: list[tuple[str, dict[str, Any], Shape]] = [
         ListOf(m.Converter),
     ),
     (
-        "§7.1 create task (Sync shape)",
+        "create task (Sync shape)",
         {
             "code": 0,
             "message": "OK",
@@ -399,7 +401,7 @@ EXAMPLES: list[tuple[str, dict[str, Any], Shape]] = [
         One(m.FlightTaskCreated, key="task"),
     ),
     (
-        "§7.6 track (V2 names)",
+        "track (V2 names)",
         {
             "code": 0,
             "message": "OK",
@@ -416,7 +418,7 @@ EXAMPLES: list[tuple[str, dict[str, Any], Shape]] = [
         One(m.Track),  # V2 names flat: the inner track of the live nested reply
     ),
     (
-        "§10.1 annotation (Sync)",
+        "annotation (Sync)",
         {"code": 0, "message": "OK", "data": {"id": "e1"}},
         One(m.AnnotationCreated),
     ),

@@ -1,4 +1,4 @@
-"""Faults against the simulator's fault knobs (issue 7, "Faults"). Loopback only, bounded counts;
+"""Faults against the simulator's fault knobs. Loopback only, bounded counts;
 no wall-clock assertion anywhere (``anyio.fail_after`` only guards against hangs).
 
 - under ~10 % random faults every call ends in success or a typed aiodji error;
@@ -536,7 +536,7 @@ async def test_10000_item_fleet_toggle_under_faults_then_one_resume(tmp_path: Pa
     names = Counter(c.converter_name for c in sim.state.converters.values())
     assert lost == 0 and duplicates == 0 and max(names.values()) == 1
     assert faults_first > 500  # ~10 % of >10,000 requests, plus the 429s
-    print(  # the closing figures of issue 7 (shown with pytest -s)
+    print(  # the closing figures (shown with pytest -s)
         f"\nfleet under faults: items={first.total} first-run={first.counts} "
         f"faults-injected={faults_total} (first run {faults_first}: "
         f"{dict(fault_kinds)}, 429s {rate_limited}) "

@@ -1,4 +1,4 @@
-"""Issue 14 defect 3: a resumed apply re-checks only `unknown` changes, with one converter
+"""A resumed apply re-checks only `unknown` changes, with one converter
 listing per project (not one per change)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Hypothesis fuzz of replies (issue 7, "Bad input"): whatever a server answers — any status,
+"""Hypothesis fuzz of replies: whatever a server answers — any status,
 headers, body, envelope or ``data`` shape, even a broken HTTP stream — the client returns or
 raises an aiodji error (never KeyError/TypeError/ValueError from inside), and never hangs.
 
@@ -422,7 +422,8 @@ async def test_broken_http_from_a_raw_socket(raw: bytes) -> None:
 async def test_iterators_stop_on_a_short_page_whatever_total_says(
     fuzz_server: tuple[FuzzServer, str],
 ) -> None:
-    """API.md decisions 4 and 7: stop on a short (or over-long) page. A server that keeps
+    """docs/explanation/api-notes.md#pagination: stop on a short (or over-long) page. A server that
+    keeps
     claiming ``total: 10**9`` with one item per page must not drive 100,000 requests."""
     server, url = fuzz_server
     item = {"converter_id": "c-1", "uuid": "u-1", "name": "n", "id": "i-1"}

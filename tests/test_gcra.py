@@ -1,5 +1,5 @@
 """The GCRA rate gate in virtual time: late timers do not slow the rate, and no window of w
-seconds ever holds more than burst + rate·w admissions (issue 10: rate_limit= within ±2 %)."""
+seconds ever holds more than burst + rate·w admissions (rate_limit= within ±2 %)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One meaning of ``list()`` on every paged resource (issue 15, move 6): every item, all pages
+"""One meaning of ``list()`` on every paged resource: every item, all pages
 fetched; ``list_page(n)`` is one page; ``list(page=n)`` still returns that page but warns."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 14: ``aiodji mcp serve`` end to end, the official mcp client over stdio against the
+"""``aiodji mcp serve`` end to end, the official mcp client over stdio against the
 simulator; the plan book's freshness rule in virtual time."""
 
 from __future__ import annotations

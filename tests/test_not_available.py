@@ -1,4 +1,5 @@
-"""A documented path that answers 404 with no API reply means "not on this deployment" (§13):
+"""A documented path that answers 404 with no API reply means "not on this deployment"
+(docs/explanation/api-notes.md#live):
 a typed NotAvailableError, never retried, reported per project by the fleet plan."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Open modeling against the simulator: token → callback → resource → start → running → get →
-stop / delete, with the documented file-count limits (API.md §13.1)."""
+stop / delete, with the documented file-count limits
+(docs/explanation/api-notes.md#open-modeling)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The rate controller and the per-failure decision, pure: explicit clock values, no I/O.
 
 The scenario tests run 60 virtual seconds of Clients against the simulator's token bucket in
-:mod:`tests._ratemodel` (a few hundred ms each, deterministic) and assert issue 10's targets.
+:mod:`tests._ratemodel` (a few hundred ms each, deterministic) and assert the targets.
 """
 
 from __future__ import annotations
@@ -233,7 +233,7 @@ def test_bucket_schedule_and_tenant_share() -> None:
     assert shared.acquire(2.0) > 0
 
 
-# -- virtual-time scenarios (issue 10's targets) ------------------------------------------------
+# -- virtual-time scenarios ------------------------------------------------
 
 
 def test_noise_without_a_limit_keeps_most_of_the_throughput() -> None:

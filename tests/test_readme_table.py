@@ -17,9 +17,11 @@ README = Path(__file__).resolve().parents[1] / "docs" / "reference" / "endpoints
 # every (method, path) under /openapi/v0.1: the operation table (itself checked against the spec
 # in test_operations.py), so the README, the table and the spec cannot drift apart
 API_ENDPOINTS = {(op.method, op.path) for op in OPERATIONS}
-# API.md §11 rows whose path was not found: listed, pointing at dji.request.
+# docs/explanation/api-notes.md#not-found rows whose path was not found: listed, pointing at
+# dji.request.
 NOT_FOUND = ("relay pairing mode", "relay pairing result")
-NOT_ENDPOINTS = ("coordinate systems",)  # §13: a doc table of WKT strings
+# docs/explanation/api-notes.md#live: a doc table of WKT strings
+NOT_ENDPOINTS = ("coordinate systems",)
 
 ENDPOINT = re.compile(r"^`(GET|POST|PUT|DELETE) (/[^`\s]*)`$")
 METHOD_NAME = re.compile(r"`(dji(?:\.[a-z_][a-z0-9_]*)+)\(")

@@ -1,4 +1,5 @@
-"""Reply fixtures (tests/data/replies/<operation>.json, written from API.md §13) structure under
+"""Reply fixtures (tests/data/replies/<operation>.json, written from
+docs/explanation/api-notes.md#live) structure under
 the strict converter into their models and keep every value the reply carried."""
 
 from __future__ import annotations

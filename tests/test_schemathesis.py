@@ -1,4 +1,4 @@
-"""The simulator against the OpenAPI description (issue 7, "Bad input"), offline.
+"""The simulator against the OpenAPI description, offline.
 
 1. Schemathesis generates requests for every operation of ``tests/data/fh2-openapi.yaml`` (a
    copy of the project's API description) and checks the simulator's replies: no server
@@ -7,7 +7,8 @@
    ``X-Request-Id``, bad JSON, unknown project) with the documented envelope code, whatever
    the operation.
 
-FlightHub 2 answers bad input with HTTP 200 and a business code (API.md §1.4, decision 2), so
+FlightHub 2 answers bad input with HTTP 200 and a business code
+(docs/explanation/api-notes.md#envelope), so
 schemathesis' checks that expect a 4xx for negative data, a missing header or no token do
 not apply; they are excluded, and ``test_simulator_rejects_what_the_real_api_rejects`` checks
 the documented codes instead.
@@ -41,7 +42,8 @@ API = "/openapi/v0.1"
 
 
 def envelope_rule(spec: dict[str, Any]) -> dict[str, Any]:
-    """The copy of the spec stays verbatim; this applies API.md §1.4 to it: every reply is the
+    """The copy of the spec stays verbatim; this applies docs/explanation/api-notes.md#envelope to
+    it: every reply is the
     envelope and ``data`` may be null (an error arrives as HTTP 200, ``code != 0``, ``data:
     null``), which the success schemas (``allOf: [Envelope, {data: object}]``) do not say."""
     for item in spec["paths"].values():

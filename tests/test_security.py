@@ -1,4 +1,4 @@
-"""Security guarantees, each checked from the outside (issue 7, "Security").
+"""Security guarantees, each checked from the outside.
 
 - the token never shows in logs (DEBUG, every logger), reprs, exception texts and chains;
 - stream URLs (stream keys, passwords) are masked in reprs and logs;

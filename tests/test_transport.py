@@ -316,7 +316,8 @@ async def test_views_share_pool_and_limiter(serve: Any) -> None:
 
 
 async def test_org_level_calls_never_send_the_views_project(serve: Any) -> None:
-    """API.md §1.3: system status, the org project list and the org device list carry no
+    """docs/explanation/api-notes.md#headers: system status, the org project list and the org
+    device list carry no
     X-Project-Uuid, even from a project view or a Client with a default project."""
     seen: dict[str, str | None] = {}
 

@@ -1,7 +1,8 @@
 """The desired state of a fleet's converters, in Python or from a TOML file.
 
 ```toml
-converter_limit = 20          # optional: the organization's converter quota (API.md decision 5)
+# optional: the organization's converter quota (docs/explanation/api-notes.md#converter-limit)
+converter_limit = 20
 
 [[converters]]                # every converter these filters select gets this state
 projects = "all"              # or ["Site A", "Site B*", "<project uuid>"]
@@ -117,7 +118,7 @@ class CreateSpec:
     enabled: bool | None = None
 
     def __attrs_post_init__(self) -> None:
-        # checked when the file or option is read, not at apply (issue 14, defect 4)
+        # checked when the file or option is read, not at apply
         check_not_masked(self.url, self.schema_option, self.name)
         if self.schema == "rtmp":
             check_push_url(self.url or (self.schema_option or {}).get("url"), self.name)

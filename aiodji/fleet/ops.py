@@ -88,7 +88,8 @@ class _Run:
 def _gone(exc: BaseException) -> bool:
     if isinstance(exc, APIBusinessError) and exc.code in CONVERTER_GONE_CODES:
         return True
-    # a deployment without the feature is not a converter that vanished (API.md §13)
+    # a deployment without the feature is not a converter that vanished
+    # (docs/explanation/api-notes.md#live)
     return isinstance(exc, NotFoundError) and not isinstance(exc, NotAvailableError)
 
 

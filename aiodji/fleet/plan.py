@@ -24,12 +24,15 @@ __all__ = [
     "projects_to_list",
 ]
 
-# API.md decision 5: "up to 20" converters, read as per organization; private deployments
+# docs/explanation/api-notes.md#converter-limit: "up to 20" converters, read as per organization;
+# private deployments
 # raise it, so it is configurable (Fleet(converter_limit=), the desired state, the CLI).
 DEFAULT_CONVERTER_LIMIT = 20
 
 
 class ChangeKind(enum.StrEnum):
+    """What a planned change does to a converter (the order apply runs them in)."""
+
     DELETE = "delete"
     DISABLE = "disable"
     ENABLE = "enable"

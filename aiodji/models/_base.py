@@ -16,7 +16,8 @@ class OpenStrEnum(enum.StrEnum):
     """A string enum that keeps values it does not know.
 
     ``ConverterState("paused")`` returns a pseudo-member whose value is ``"paused"`` instead of
-    raising, so a server that adds a value never breaks a client (DESIGN rule 4). Members compare
+    raising, so a server that adds a value never breaks a client
+    (docs/explanation/design.md#lenient). Members compare
     equal to their strings.
     """
 
@@ -44,7 +45,8 @@ def wire(name: str, **kw: Any) -> Any:
 
 
 def aka(*names: str, **kw: Any) -> Any:
-    """An attrs field the server may also spell ``names`` (V1 vs V2 names, API.md §13).
+    """An attrs field the server may also spell ``names`` (V1 vs V2 names,
+    docs/explanation/api-notes.md#live).
 
     Structuring reads the first spelling present (the field's own name first); unstructuring
     writes the field's own name.
@@ -64,7 +66,8 @@ class Page(list[T], Generic[T]):
     """A list reply: a ``list`` of items plus paging info. ``list_page()`` gives one page as
     the server sent it; ``list()`` gives every item in one Page (``total`` is the count).
 
-    ``total`` is None when the server does not say (most FlightHub 2 lists, API.md §1.5).
+    ``total`` is None when the server does not say (most FlightHub 2 lists,
+    docs/explanation/api-notes.md#pagination).
     """
 
     def __init__(
@@ -83,8 +86,9 @@ class Page(list[T], Generic[T]):
     @property
     def has_more(self) -> bool:
         """Whether a next page may exist: not past ``total``, and this page was full."""
-        # only an exactly full page may have a successor: a short one is the last (API.md
-        # decision 4), a longer one means the server ignored page_size and sent everything
+        # only an exactly full page may have a successor: a short one is the last
+        # (docs/explanation/api-notes.md#pagination), a longer one means the server ignored
+        # page_size and sent everything
         if not self or self.page_size is None or len(self) != self.page_size:
             return False
         return self.total is None or self.page * self.page_size < self.total

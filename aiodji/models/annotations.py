@@ -1,4 +1,4 @@
-"""Models of map annotations (API.md §10).
+"""Models of map annotations (docs/explanation/api-notes.md#annotations).
 
 The V1.0 body of ``POST /map/element`` was not read; aiodji sends the legacy Sync shape:
 ``{name, desc, resource: {type: 0 point | 1 line | 2 polygon, content: GeoJSON Feature}}`` with
@@ -136,12 +136,13 @@ class Annotation:
     name: str
     resource: AnnotationResource
     desc: str = ""
-    element_source: int = 0  # [live] (§13): sent as 0
+    element_source: int = 0  # [live] (docs/explanation/api-notes.md#live): sent as 0
 
 
 @frozen
 class AnnotationCreated:
-    """Reply of a create. Live FlightHub 2 answers an empty object (§13): ``id`` is None then;
+    """Reply of a create. Live FlightHub 2 answers an empty object
+    (docs/explanation/api-notes.md#live): ``id`` is None then;
     the Sync API's ``data.id`` is read when a server sends it."""
 
     id: str | None = None

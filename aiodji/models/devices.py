@@ -34,21 +34,22 @@ __all__ = [
 
 
 class DeviceClass(OpenStrEnum):
-    """``device_model.class`` (§4.2): a dock is ``airport``."""
+    """``device_model.class`` (docs/explanation/api-notes.md#projects): a dock is ``airport``."""
 
     AIRPORT = "airport"
     DRONE = "drone"
 
 
 class CameraPosition(OpenStrEnum):
-    """Where a dock camera looks (§5.4)."""
+    """Where a dock camera looks (docs/explanation/api-notes.md#devices)."""
 
     INDOOR = "indoor"
     OUTDOOR = "outdoor"
 
 
 class LensType(OpenStrEnum):
-    """An aircraft camera lens (§4.2; §5.5 switches between wide, zoom and ir)."""
+    """An aircraft camera lens (docs/explanation/api-notes.md#projects;
+    docs/explanation/api-notes.md#devices switches between wide, zoom and ir)."""
 
     NORMAL = "normal"
     WIDE = "wide"
@@ -57,7 +58,8 @@ class LensType(OpenStrEnum):
 
 
 class VideoQuality(OpenStrEnum):
-    """Video transmission quality (§5.8) and livestream ``quality_type`` (§6.1)."""
+    """Video transmission quality (docs/explanation/api-notes.md#devices) and livestream
+    ``quality_type`` (docs/explanation/api-notes.md#livestream)."""
 
     ADAPTIVE = "adaptive"
     SMOOTH = "smooth"
@@ -65,7 +67,7 @@ class VideoQuality(OpenStrEnum):
 
 
 class DeviceCommand(OpenStrEnum):
-    """Real-time flight commands (§5.3)."""
+    """Real-time flight commands (docs/explanation/api-notes.md#devices)."""
 
     RETURN_HOME = "return_home"
     RETURN_SPECIFIC_HOME = "return_specific_home"  # leap-frog: land at the designated dock
@@ -75,7 +77,7 @@ class DeviceCommand(OpenStrEnum):
 
 
 class HmsLevel(OpenStrEnum):
-    """Severity of a health message (§5.2, names not confirmed)."""
+    """Severity of a health message (docs/explanation/api-notes.md#devices, names not confirmed)."""
 
     NOTIFICATION = "notification"
     REMINDER = "reminder"
@@ -84,7 +86,8 @@ class HmsLevel(OpenStrEnum):
 
 @frozen
 class DeviceModel:
-    """``device_model`` (§4.2): ``key`` is ``domain-type-sub_type``; wire ``class`` is
+    """``device_model`` (docs/explanation/api-notes.md#projects): ``key`` is
+    ``domain-type-sub_type``; wire ``class`` is
     ``device_class`` here."""
 
     key: str | None = None
@@ -103,7 +106,7 @@ class Lens:
 
 @frozen
 class Camera:
-    """A camera of ``camera_list`` (§4.2).
+    """A camera of ``camera_list`` (docs/explanation/api-notes.md#projects).
 
     Dock cameras carry ``camera_position`` / ``available_camera_positions`` (strings
     ``indoor``/``outdoor`` live, ints 0/1 in the doc example: both kept as sent); aircraft
@@ -118,7 +121,7 @@ class Camera:
 
 @frozen
 class Device:
-    """A dock, remote controller or aircraft (§4.2)."""
+    """A dock, remote controller or aircraft (docs/explanation/api-notes.md#projects)."""
 
     sn: str
     callsign: str | None = None
@@ -143,7 +146,8 @@ class Device:
 
 @frozen
 class DevicePair:
-    """A gateway (dock or RC) and the aircraft it serves (§4.2, §4.3); either may be null."""
+    """A gateway (dock or RC) and the aircraft it serves (docs/explanation/api-notes.md#projects);
+    either may be null."""
 
     gateway: Device | None = None
     drone: Device | None = None
@@ -158,7 +162,8 @@ class DevicePair:
 
 @frozen
 class DeviceState:
-    """The thing-model snapshot of ``GET /device/{sn}/state`` (§5.1).
+    """The thing-model snapshot of ``GET /device/{sn}/state``
+    (docs/explanation/api-notes.md#devices).
 
     Its schema differs per device model and was not found, so the whole reply is kept in
     ``properties``; a few common keys of the DJI thing model get typed shortcuts.
@@ -166,7 +171,8 @@ class DeviceState:
 
     sn: str
     properties: dict[str, Any] = field(factory=dict)
-    device_model: DeviceModel | None = None  # only in the wrapped reply form (§13)
+    # only in the wrapped reply form (docs/explanation/api-notes.md#live)
+    device_model: DeviceModel | None = None
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.properties.get(key, default)
@@ -204,9 +210,11 @@ class DeviceState:
 
 @frozen
 class HmsItem:
-    """One health message (§5.2; field names [secondary], not confirmed).
+    """One health message (docs/explanation/api-notes.md#devices; field names [secondary], not
+    confirmed).
 
-    ``in_the_key`` (§13: ``on_the_ground`` / ``in_the_sky``) tells whether it applies in flight;
+    ``in_the_key`` (docs/explanation/api-notes.md#live: ``on_the_ground`` / ``in_the_sky``) tells
+    whether it applies in flight;
     older sources say ``in_the_sky`` (a flag, int or word, kept as sent). :attr:`airborne`
     reads either.
     """
@@ -216,7 +224,8 @@ class HmsItem:
     module: str | int | None = None
     in_the_sky: bool | int | str | None = None
     message: str | None = None
-    in_the_key: str | None = None  # [live-doc] "on_the_ground" / "in_the_sky" (§13)
+    # [live-doc] "on_the_ground" / "in_the_sky" (docs/explanation/api-notes.md#live)
+    in_the_key: str | None = None
     args: dict[str, Any] | None = None
     imminent: bool | int | None = None
 
@@ -253,7 +262,8 @@ class DeviceHms:
 
 @frozen
 class RtkCalibration:
-    """The body of ``POST /device/{sn}/rtk`` (§5.9): a custom network RTK (NTRIP) caster."""
+    """The body of ``POST /device/{sn}/rtk`` (docs/explanation/api-notes.md#devices): a custom
+    network RTK (NTRIP) caster."""
 
     host: str
     port: int
@@ -276,7 +286,8 @@ class ControlGrant:
 
 @frozen
 class ControlResult:
-    """Reply of acquire control (§13 [doc-client]): the aircraft and the controls now held."""
+    """Reply of acquire control (docs/explanation/api-notes.md#live): the aircraft and the controls
+    now held."""
 
     drone_sn: str | None = None
     controls: list[ControlGrant] = field(factory=list)
@@ -284,7 +295,7 @@ class ControlResult:
 
 @frozen
 class RtkResult:
-    """Reply of the RTK call (§13 [doc-client]): ``{bid, status}``."""
+    """Reply of the RTK call (docs/explanation/api-notes.md#live): ``{bid, status}``."""
 
     bid: str | None = None
     status: str | int | None = None

@@ -1,4 +1,5 @@
-"""Livestream and stream converter ("bypass streaming") models (API.md §6)."""
+"""Livestream and stream converter ("bypass streaming") models
+(docs/explanation/api-notes.md#livestream)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ __all__ = ["Converter", "ConverterSchema", "ConverterState", "LiveStream"]
 
 
 class ConverterState(OpenStrEnum):
-    """Forwarding state of a converter (API.md decision 6); unknown values are kept."""
+    """Forwarding state of a converter (docs/explanation/api-notes.md#converter-state); unknown
+    values are kept."""
 
     INITIALIZED = "initialized"
     RUNNING = "running"
@@ -24,7 +26,8 @@ class ConverterState(OpenStrEnum):
 
 
 class ConverterSchema(OpenStrEnum):
-    """Push protocol (API.md §6.2.1); ``rtsp`` is seen only in a V2 client."""
+    """Push protocol (docs/explanation/api-notes.md#converters); ``rtsp`` is seen only in a V2
+    client."""
 
     RTMP = "rtmp"
     GB28181 = "gb28181"
@@ -35,7 +38,8 @@ class ConverterSchema(OpenStrEnum):
 class Converter:
     """A stream converter: forwards a device camera's live video to a push URL.
 
-    Wire fields per API.md §6.2.3 (seen in a V2 client; the V1.0 list reply was not found, so
+    Wire fields per docs/explanation/api-notes.md#converters (seen in a V2 client; the V1.0 list
+    reply was not found, so
     everything but ``converter_id`` is optional). ``auto_push_stream`` is the enabled flag;
     ``state`` the forwarding state. ``project_uuid`` is filled in by aiodji from the project the
     converter was listed in, so a Converter can be handed straight to ``dji.bulk``.
@@ -48,7 +52,7 @@ class Converter:
     video: str | None = None
     video_type: str | None = None
     schema: ConverterSchema | None = None
-    # V2 name; V1 says schema_option (§13): either is read
+    # V2 name; V1 says schema_option (docs/explanation/api-notes.md#live): either is read
     bypass_option: dict[str, Any] | None = aka("schema_option", default=None, repr=masked_repr)
     state: ConverterState | None = None
     code: int | None = None
@@ -76,7 +80,7 @@ class Converter:
 
 @frozen
 class LiveStream:
-    """A started live view (``POST /live-stream/start``, §6.1).
+    """A started live view (``POST /live-stream/start``, docs/explanation/api-notes.md#livestream).
 
     ``url`` is the provider's playback/auth info (for ``url_type == "volc"`` a query string with
     ``app_id``, ``room_id``, ``token``, ``user_id``, ``expire_time``); it carries a token, so

@@ -1,4 +1,4 @@
-"""Models of 3D reconstruction models (API.md §9, §13 [live]).
+"""Models of 3D reconstruction models (docs/explanation/api-notes.md#models3d).
 
 Reconstruction is asynchronous: create returns an integer ``id``; the model then shows up in the
 list. List items carry ``id, name, file_type, show_on_map, size, create_at, update_at``; the
@@ -32,7 +32,8 @@ class Model3DStatus(OpenStrEnum):
 
 @frozen(kw_only=True)
 class Model3DCreate:
-    """Body of ``POST /model/create`` (§13 [doc-client]). ``task_folder_id`` is a flight task's
+    """Body of ``POST /model/create`` (docs/explanation/api-notes.md#live). ``task_folder_id`` is a
+    flight task's
     ``folder_id``; ``wkt`` the output coordinate system as WKT text (the "coordinate systems"
     page is a table of such strings). Unset (None) fields are not sent."""
 
@@ -49,14 +50,16 @@ class Model3DCreate:
 
 @frozen
 class Model3DCreated:
-    """Reply of ``POST /model/create``: ``{"id"}``, an integer (§13)."""
+    """Reply of ``POST /model/create``: ``{"id"}``, an integer
+    (docs/explanation/api-notes.md#live)."""
 
     id: int
 
 
 @frozen
 class Model3D:
-    """A reconstruction model (§13 [live]). ``url`` (download) and ``preview_url`` (detail only,
+    """A reconstruction model (docs/explanation/api-notes.md#live). ``url`` (download) and
+    ``preview_url`` (detail only,
     may be signed) are masked in ``repr``. Guessed older names (``download_url``,
     ``created_at``) are read too."""
 

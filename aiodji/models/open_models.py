@@ -40,7 +40,8 @@ def object_key(store_path: str, file_name: str) -> str:
 
 def resource_uuid_of(store_path: str) -> str:
     """The batch uuid inside ``store_path`` (``.../tmp/<resource_uuid>/{fileName}``): the
-    ``resource_uuid`` the later calls need (documented nowhere else, §13.1)."""
+    ``resource_uuid`` the later calls need (documented nowhere else,
+    docs/explanation/api-notes.md#open-modeling)."""
     parts = [p for p in store_path.split("/") if p]
     if len(parts) < 2 or parts[-1] != FILE_NAME:
         raise ValueError("store_path does not end in /<resource_uuid>/{fileName}")
@@ -79,7 +80,8 @@ def _bare_etag(value: object) -> str:
 @frozen
 class UploadedFile:
     """One entry of ``upload_callback`` ``files``: the name and the S3 etag. S3 answers the
-    ETag header in quotes; FlightHub 2 wants it without (§13.1), so quotes are dropped here."""
+    ETag header in quotes; FlightHub 2 wants it without
+    (docs/explanation/api-notes.md#open-modeling), so quotes are dropped here."""
 
     name: str
     etag: str = field(converter=_bare_etag)

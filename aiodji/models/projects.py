@@ -1,4 +1,5 @@
-"""Models of organization projects, project devices, storage credentials, members (API.md §4)."""
+"""Models of organization projects, project devices, storage credentials, members
+(docs/explanation/api-notes.md#projects)."""
 
 from __future__ import annotations
 
@@ -21,14 +22,15 @@ __all__ = [
 
 
 class MemberRole(OpenStrEnum):
-    """A member's role in a project (§4.5, [secondary])."""
+    """A member's role in a project (docs/explanation/api-notes.md#projects, [secondary])."""
 
     MEMBER = "project-member"
     ADMIN = "project-admin"
 
 
 class SortType(OpenStrEnum):
-    """Sort direction of the project list (``sort_type``, §4.1 [secondary])."""
+    """Sort direction of the project list (``sort_type``,
+    docs/explanation/api-notes.md#projects)."""
 
     ASC = "ASC"
     DESC = "DESC"
@@ -36,7 +38,8 @@ class SortType(OpenStrEnum):
 
 @frozen(kw_only=True)
 class Member:
-    """One entry of ``add_users`` in ``PUT /project/member`` (§13: an upsert of several users)."""
+    """One entry of ``add_users`` in ``PUT /project/member`` (docs/explanation/api-notes.md#live:
+    an upsert of several users)."""
 
     user_id: str
     role: MemberRole = MemberRole.MEMBER
@@ -53,7 +56,8 @@ class WorkCenterPoint:
 
 @frozen
 class Project:
-    """A project of the organization (§4.1). ``uuid`` is what ``X-Project-Uuid`` carries."""
+    """A project of the organization (docs/explanation/api-notes.md#projects). ``uuid`` is what
+    ``X-Project-Uuid`` carries."""
 
     uuid: str
     name: str | None = None
@@ -69,7 +73,7 @@ class StsCredentials:
     """Temporary S3-compatible keys; ``expire`` is their lifetime in seconds.
 
     Names follow the DJI Cloud API / FlightHub client code (``data.credentials.*``); the V1.0
-    page itself was not found (§4.4).
+    page itself was not found (docs/explanation/api-notes.md#projects).
     """
 
     access_key_id: str | None = None
@@ -81,7 +85,8 @@ class StsCredentials:
 
 @frozen
 class StsToken:
-    """Upload credentials of a project's storage (§4.4; field names guessed from client code).
+    """Upload credentials of a project's storage (docs/explanation/api-notes.md#projects; field
+    names guessed from client code).
 
     Upload with any S3 client to ``endpoint``/``bucket`` under ``object_key_prefix``, then tell
     FlightHub 2 (wayline finish-upload). ``provider`` is e.g. ``ali``, ``aws`` or ``minio``.

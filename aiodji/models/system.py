@@ -1,4 +1,4 @@
-"""Models of system status (API.md §3)."""
+"""Models of system status (docs/explanation/api-notes.md#system)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ __all__ = ["SystemStatus"]
 
 @frozen
 class SystemStatus:
-    """The answer of ``GET /system_status`` (§3.2).
+    """The answer of ``GET /system_status`` (docs/explanation/api-notes.md#system).
 
     A healthy server replies ``{"code": 0, "message": ""}`` with no ``data``, so this is built
     from a successful call rather than read from the reply: an unhealthy or unreachable server

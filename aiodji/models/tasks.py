@@ -1,4 +1,4 @@
-"""Models of flight tasks (API.md §7).
+"""Models of flight tasks (docs/explanation/api-notes.md#tasks).
 
 V1.0 uses string enums (the legacy Sync API used ints). Most value sets were seen only in client
 code [secondary]; every enum here is an :class:`OpenStrEnum`, so a value the server adds is kept.
@@ -35,7 +35,7 @@ __all__ = [
 
 
 class TaskType(OpenStrEnum):
-    """When a task runs (§7.1)."""
+    """When a task runs (docs/explanation/api-notes.md#tasks)."""
 
     IMMEDIATE = "immediate"
     TIMED = "timed"
@@ -44,7 +44,8 @@ class TaskType(OpenStrEnum):
 
 
 class TaskStatus(OpenStrEnum):
-    """A task's execution status (§7.3: ``executing`` documented, the rest [secondary])."""
+    """A task's execution status (docs/explanation/api-notes.md#tasks: ``executing`` documented,
+    the rest [secondary])."""
 
     WAITING = "waiting"
     EXECUTING = "executing"
@@ -57,14 +58,15 @@ class TaskStatus(OpenStrEnum):
 
 
 class TaskStatusChange(OpenStrEnum):
-    """The body of ``PUT /flight-task/{task_uuid}/status`` (§7.2)."""
+    """The body of ``PUT /flight-task/{task_uuid}/status`` (docs/explanation/api-notes.md#tasks)."""
 
     SUSPENDED = "suspended"  # hang the task: it will not start
     RESTORED = "restored"  # un-hang it
 
 
 class RthMode(OpenStrEnum):
-    """Return-to-home mode (§7.1: ``optimal`` seen; ``fixed``/``intelligent`` in a blog)."""
+    """Return-to-home mode (docs/explanation/api-notes.md#tasks: ``optimal`` seen;
+    ``fixed``/``intelligent`` in a blog)."""
 
     OPTIMAL = "optimal"
     FIXED = "fixed"
@@ -77,7 +79,8 @@ class WaylinePrecisionType(OpenStrEnum):
 
 
 class OutOfControlAction(OpenStrEnum):
-    """What the aircraft does when it loses the link in flight (§7.1; list not complete)."""
+    """What the aircraft does when it loses the link in flight
+    (docs/explanation/api-notes.md#tasks; list not complete)."""
 
     RETURN_HOME = "return_home"
     CONTINUE_TASK = "continue_task"
@@ -102,7 +105,8 @@ class RepeatType(OpenStrEnum):
 
 @frozen(kw_only=True)
 class FlightTaskCreate:
-    """Body of ``POST /openapi/v0.1/flight-task`` (§7.1, assembled from client code).
+    """Body of ``POST /openapi/v0.1/flight-task`` (docs/explanation/api-notes.md#tasks, assembled
+    from client code).
 
     Times are unix seconds. The documented rules (checked before sending): ``timed`` needs
     ``begin_at``; ``recurring`` needs ``begin_at``, ``end_at`` and
@@ -134,7 +138,8 @@ class FlightTaskCreate:
 
 @frozen
 class FlightTaskCreated:
-    """Reply of a create: flat ``{"task_uuid"}`` (§13 [doc-client]); the Sync API's
+    """Reply of a create: flat ``{"task_uuid"}`` (docs/explanation/api-notes.md#live); the Sync
+    API's
     ``data.task {uuid, begin_at, wayline_validity_check_codes}`` is read too."""
 
     uuid: str = aka("task_uuid")
@@ -161,7 +166,8 @@ class FolderInfo:
 
 @frozen
 class FlightTask:
-    """A flight task (§7.3, §13 [live]). Times are aware datetimes: live replies send RFC 3339
+    """A flight task (docs/explanation/api-notes.md#tasks). Times are aware datetimes: live replies
+    send RFC 3339
     strings, older sources unix seconds; both are read. ``folder_id`` is the ``task_folder_id``
     that :meth:`aiodji.resources.Models3D.create` needs."""
 
@@ -208,7 +214,8 @@ class FlightTask:
 
 @frozen
 class TaskMedia:
-    """A photo or video a task produced (§13: ``uuid, name, file_type, suffix, size,
+    """A photo or video a task produced (docs/explanation/api-notes.md#live: ``uuid, name,
+    file_type, suffix, size,
     preview_url, original_url, create_at, update_at``). The URLs may be signed: they are masked
     in ``repr``."""
 
@@ -233,7 +240,8 @@ class TrackPoint:
 
 @frozen
 class Track:
-    """The flown trajectory (§13 ``track``: ``flight_distance`` metres, ``flight_duration``
+    """The flown trajectory (docs/explanation/api-notes.md#live ``track``: ``flight_distance``
+    metres, ``flight_duration``
     seconds, ``points``)."""
 
     track_id: str | None = None
@@ -245,7 +253,8 @@ class Track:
 
 @frozen
 class TaskTrack:
-    """Reply of the track call, nested as live (§13): ``{name, status, wayline_uuid, track}``.
+    """Reply of the track call, nested as live (docs/explanation/api-notes.md#live):
+    ``{name, status, wayline_uuid, track}``.
 
     The track's fields are also read through (``.points``, ``.distance`` ...)."""
 

@@ -1,6 +1,7 @@
-"""Models of waylines (API.md §8).
+"""Models of waylines (docs/explanation/api-notes.md#waylines).
 
-Reply shapes per API.md §13 [live]: list items ``id, name, size, template_types, update_time,
+Reply shapes per docs/explanation/api-notes.md#live: list items ``id, name, size, template_types,
+update_time,
 device_model_key, payload_information``; the detail adds ``download_url, distance,
 wayline_point_nums``; finish-upload answers ``{uuid, name}``.
 """
@@ -24,7 +25,7 @@ __all__ = [
 
 
 class WaylineTemplateType(OpenStrEnum):
-    """The kind of mission a wayline holds (§8.2)."""
+    """The kind of mission a wayline holds (docs/explanation/api-notes.md#waylines)."""
 
     WAYPOINT = "waypoint"
     MAPPING_2D = "mapping_2d"
@@ -37,7 +38,8 @@ class WaylineTemplateType(OpenStrEnum):
 
 @frozen
 class WaylineUploaded:
-    """Reply of finish-upload (§13 [live]): the new wayline's id is ``uuid``."""
+    """Reply of finish-upload (docs/explanation/api-notes.md#live): the new wayline's id is
+    ``uuid``."""
 
     uuid: str | None = aka("id", default=None)
     name: str | None = None
@@ -49,7 +51,7 @@ class WaylineUploaded:
 
 @frozen
 class PayloadInformation:
-    """A payload a wayline was planned for (§13)."""
+    """A payload a wayline was planned for (docs/explanation/api-notes.md#live)."""
 
     domain: str | int | None = None
     type: str | int | None = None
@@ -58,7 +60,8 @@ class PayloadInformation:
 
 @frozen
 class Wayline:
-    """An item of the wayline list (§13 [live]). ``update_time`` is an aware datetime."""
+    """An item of the wayline list (docs/explanation/api-notes.md#live). ``update_time`` is an
+    aware datetime."""
 
     id: str
     name: str | None = None
@@ -76,7 +79,8 @@ class Wayline:
 @frozen
 class WaylineDetail(Wayline):
     """One wayline with its KMZ ``download_url`` (signed: masked in ``repr``), ``distance``
-    (metres) and ``wayline_point_nums`` (the waypoint count) (§13 [live])."""
+    (metres) and ``wayline_point_nums`` (the waypoint count)
+    (docs/explanation/api-notes.md#live)."""
 
     download_url: str | None = field(default=None, repr=masked_repr)
     distance: float | None = None

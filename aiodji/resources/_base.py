@@ -71,7 +71,8 @@ def filter_params(filters: Mapping[str, Any], spec: Any) -> dict[str, Any]:
 def parse_page(data: Any, item_type: type[T], *, page: int, page_size: int | None) -> Page[T]:
     """``data.list[]`` (+ optional ``data.pagination`` or ``data.total``) → a Page.
 
-    API.md §1.5 / decisions 4 and 7: most lists have no totals; a bare list is accepted too.
+    docs/explanation/api-notes.md#pagination: most lists have no totals; a bare list is accepted
+    too.
     """
     if data is None:
         return Page([], page=page, page_size=page_size, total=0)

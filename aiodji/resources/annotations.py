@@ -1,4 +1,4 @@
-"""Map annotations (API.md §10)."""
+"""Map annotations (docs/explanation/api-notes.md#annotations)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ ELEMENT_PATH = "/openapi/v0.1/map/element"
 
 
 def _parse_created(data: Any) -> AnnotationCreated:
-    if data is None:  # {} live (§13); an absent data is the same success
+    # {} live (docs/explanation/api-notes.md#live); an absent data is the same success
+    if data is None:
         return AnnotationCreated()
     created: AnnotationCreated = structure(data, AnnotationCreated)
     return created
@@ -28,7 +29,8 @@ class Annotations(Resource):
     """``dji.annotations``: points, lines and polygons drawn on the project map.
 
     Project-scoped: use ``dji.project(uuid).annotations`` or pass ``project_uuid=``. The V1.0
-    body was not read; aiodji sends the legacy Sync shape (API.md §10.1). Coordinates are WGS84
+    body was not read; aiodji sends the legacy Sync shape
+    (docs/explanation/api-notes.md#annotations). Coordinates are WGS84
     ``(longitude, latitude[, altitude])``.
     """
 

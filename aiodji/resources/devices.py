@@ -1,4 +1,5 @@
-"""Devices: org list, thing model, HMS, control, camera/lens, quality, RTK (§4.2, §5)."""
+"""Devices: org list, thing model, HMS, control, camera/lens, quality, RTK
+(docs/explanation/api-notes.md#projects)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ def _camera_body(sn: str, camera_index: str, key: str, value: str) -> dict[str, 
 
 
 def _parse_state(sn: str, data: Mapping[str, Any]) -> DeviceState:
-    """Flat thing model, or wrapped ``{device_sn, device_model, device_state}`` (§13)."""
+    """Flat thing model, or wrapped ``{device_sn, device_model, device_state}``
+    (docs/explanation/api-notes.md#live)."""
     inner = data.get("device_state")
     if not isinstance(inner, Mapping):
         return DeviceState(sn=sn, properties=dict(data))
@@ -79,12 +81,14 @@ class Devices(Resource):
     """``dji.devices``: org list, thing model, HMS, control, camera/lens, quality, RTK.
 
     ``list``/``list_page``/``iter`` are org-level. Everything else is device management and
-    project-scoped (``X-Project-Uuid``, API.md §1.3): use ``dji.project(uuid).devices`` or pass
+    project-scoped (``X-Project-Uuid``, docs/explanation/api-notes.md#headers): use
+    ``dji.project(uuid).devices`` or pass
     ``project_uuid=``. Device serial numbers come from ``dji.devices.list()`` (``Device.sn``),
     camera indexes from ``Device.camera_list``.
     """
 
-    # -- organization device list (§4.2) -------------------------------------------------------
+    # -- organization device list (docs/explanation/api-notes.md#projects)
+    # -------------------------------------------------------
 
     async def list(self, page: int | None = None, page_size: int | None = None) -> Page[DevicePair]:
         """Every device pair of the organization, all pages fetched (``page_size`` per
@@ -99,7 +103,8 @@ class Devices(Resource):
     async def list_page(self, page: int = 1, page_size: int | None = None) -> Page[DevicePair]:
         """One page of the organization's devices, as gateway/aircraft pairs.
 
-        ``GET /openapi/v0.1/device`` (org-level, §4.2). ``page``/``page_size`` are sent as
+        ``GET /openapi/v0.1/device`` (org-level, docs/explanation/api-notes.md#projects).
+        ``page``/``page_size`` are sent as
         clients do; ``page_size=None`` sends none and the server answers its default (the
         documented reply is every device at once).
         """
@@ -117,14 +122,17 @@ class Devices(Resource):
         async for item in self._iter_all(self.list_page, page_size=page_size):
             yield item
 
-    # -- device management (§5) ----------------------------------------------------------------
+    # -- device management (docs/explanation/api-notes.md#devices)
+    # ----------------------------------------------------------------
 
     async def state(self, sn: str, *, project_uuid: str | None = None) -> DeviceState:
         """The device's thing-model snapshot (battery, position, RTK, storage, firmware, ...).
 
-        ``GET /openapi/v0.1/device/{device_sn}/state`` (§5.1). The schema differs per device
+        ``GET /openapi/v0.1/device/{device_sn}/state`` (docs/explanation/api-notes.md#devices). The
+        schema differs per device
         model, so the thing model is kept whole in ``DeviceState.properties``. Both reply forms
-        are read (§13): flat, or wrapped as ``{device_sn, device_model, device_state: {...}}``.
+        are read (docs/explanation/api-notes.md#live): flat, or wrapped as
+        ``{device_sn, device_model, device_state: {...}}``.
         """
         path = f"{BASE}/{path_param('sn', sn)}/state"
         project = self._project_for(project_uuid, "devices")
@@ -147,10 +155,12 @@ class Devices(Resource):
     ) -> builtins.list[DeviceHms]:
         """Health (HMS) messages of one or more devices.
 
-        ``GET /openapi/v0.1/device/hms?device_sn_list=SN1,SN2`` (§5.2). ``sns``: the serial
+        ``GET /openapi/v0.1/device/hms?device_sn_list=SN1,SN2``
+        (docs/explanation/api-notes.md#devices). ``sns``: the serial
         numbers (a single string is one SN). Returns one :class:`DeviceHms` per device the
         server reports, each with ``items`` (level, module, ``in_the_key``, code, message,
-        args, imminent). ``language`` (e.g. ``"en"``) is sent as the ``language`` query (§13).
+        args, imminent). ``language`` (e.g. ``"en"``) is sent as the ``language`` query
+        (docs/explanation/api-notes.md#live).
         """
         serials = _text_list("sns", sns)
         params = {"device_sn_list": ",".join(serials)}
@@ -172,7 +182,8 @@ class Devices(Resource):
         """Send a real-time flight command during a wayline or manual flight.
 
         ``POST /openapi/v0.1/device/{device_sn}/command`` with ``{"device_command": command}``
-        (§5.3). ``command``: a :class:`~aiodji.models.DeviceCommand` — ``return_home``,
+        (docs/explanation/api-notes.md#devices). ``command``: a
+        :class:`~aiodji.models.DeviceCommand` — ``return_home``,
         ``return_specific_home`` (leap-frog: land at the designated dock),
         ``return_home_cancel``, ``flighttask_pause``, ``flighttask_recovery``.
         """
@@ -193,7 +204,8 @@ class Devices(Resource):
         """Point a dock camera inside or outside the dock.
 
         ``POST /openapi/v0.1/device/change-camera`` with ``{sn, camera_index, camera_position}``
-        (§5.4). ``sn``: the dock; ``camera_index``: from the dock's ``camera_list``;
+        (docs/explanation/api-notes.md#devices). ``sn``: the dock; ``camera_index``: from the
+        dock's ``camera_list``;
         ``camera_position``: ``"indoor"`` | ``"outdoor"``.
         """
         body = _camera_body(sn, camera_index, "camera_position", camera_position)
@@ -205,7 +217,8 @@ class Devices(Resource):
         """Switch the aircraft camera's lens. Needs payload control (:meth:`acquire_control`).
 
         ``POST /openapi/v0.1/device/change-lens`` with ``{sn, camera_index, lens_type}``
-        (§5.5). ``sn``: the aircraft; ``camera_index``: from its ``camera_list`` (e.g.
+        (docs/explanation/api-notes.md#devices). ``sn``: the aircraft; ``camera_index``: from its
+        ``camera_list`` (e.g.
         ``"81-0-0"``); ``lens_type``: ``"wide"`` | ``"zoom"`` | ``"ir"``.
         """
         body = _camera_body(sn, camera_index, "lens_type", lens_type)
@@ -216,10 +229,12 @@ class Devices(Resource):
     ) -> ControlResult:
         """Take control of aircraft payloads (needed for lens switch and video quality).
 
-        ``POST /openapi/v0.1/device/control`` with ``{sn, payload_index: [...]}`` (§5.6).
+        ``POST /openapi/v0.1/device/control`` with ``{sn, payload_index: [...]}``
+        (docs/explanation/api-notes.md#devices).
         ``sn``: the aircraft; ``payload_index``: camera indexes of its ``camera_list`` (e.g.
         ``["81-0-0"]``; a single string is one payload). Returns the controls now held
-        (``{drone_sn, controls: [{type, gateway, user, payload_index}]}``, §13).
+        (``{drone_sn, controls: [{type, gateway, user, payload_index}]}``,
+        docs/explanation/api-notes.md#live).
         """
         project = self._project_for(project_uuid, "devices")
         return await self._post(
@@ -234,7 +249,8 @@ class Devices(Resource):
     ) -> None:
         """Give back control of aircraft payloads taken with :meth:`acquire_control`.
 
-        ``DELETE /openapi/v0.1/device/control`` with the same JSON body as acquire (§5.7).
+        ``DELETE /openapi/v0.1/device/control`` with the same JSON body as acquire
+        (docs/explanation/api-notes.md#devices).
         """
         body = self._control_body(sn, payload_index)
         project = self._project_for(project_uuid, "devices")
@@ -246,7 +262,8 @@ class Devices(Resource):
         """Set a camera's video transmission quality (aircraft cameras need payload control).
 
         ``PUT /openapi/v0.1/device/stream/quality`` with ``{sn, camera_index, quality_type}``
-        (§5.8, §13). ``quality``: ``"adaptive"`` | ``"smooth"`` | ``"ultra_high_definition"``.
+        (docs/explanation/api-notes.md#devices). ``quality``: ``"adaptive"`` | ``"smooth"`` |
+        ``"ultra_high_definition"``.
         """
         body = _camera_body(sn, camera_index, "quality_type", quality)
         project = self._project_for(project_uuid, "devices")
@@ -266,9 +283,10 @@ class Devices(Resource):
         """Point the device at a custom network RTK (NTRIP) caster.
 
         ``POST /openapi/v0.1/device/{device_sn}/rtk`` with ``{host, port, account, password,
-        mount_point}`` (§5.9): the caster's host name and TCP port, the NTRIP account and
+        mount_point}`` (docs/explanation/api-notes.md#devices): the caster's host name and TCP
+        port, the NTRIP account and
         password, and the mount point. The password never appears in reprs or logs. Returns
-        ``{bid, status}`` (§13).
+        ``{bid, status}`` (docs/explanation/api-notes.md#live).
         """
         path = f"{BASE}/{path_param('sn', sn)}/rtk"
         require_int("port", port, high=65535)

@@ -1,4 +1,4 @@
-"""Livestream and stream converters (API.md §6)."""
+"""Livestream and stream converters (docs/explanation/api-notes.md#livestream)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from aiodji.serde import structure
 __all__ = ["ConverterFilters", "Converters", "Livestream"]
 
 CONVERTER_PATH = "/openapi/v0.1/live-stream/converter"
-MAX_PAGE_SIZE = 100  # API.md decision 4
+MAX_PAGE_SIZE = 100  # docs/explanation/api-notes.md#pagination
 PUSH_URL_SCHEMES = ("rtmp://", "rtmps://")
 START_PATH = "/openapi/v0.1/live-stream/start"
 DEFAULT_VIDEO_EXPIRE = 3600  # seconds; the docs give no default
@@ -34,7 +34,8 @@ class Converters(Resource):
     """Stream converters ("bypass streaming"): forward a camera's live video to a push URL.
 
     Project-scoped: use ``dji.project(uuid).converters`` or pass ``project_uuid=``. Documented as
-    private-cloud only in the Chinese docs (API.md §1.7); the public cloud may answer 213050.
+    private-cloud only in the Chinese docs (docs/explanation/api-notes.md#stability); the public
+    cloud may answer 213050.
     """
 
     async def list(
@@ -178,7 +179,8 @@ class Converters(Resource):
 
 
 class Livestream(Resource):
-    """Livestream (API.md §6): ``start`` a live view; ``converters`` forward streams."""
+    """Livestream (docs/explanation/api-notes.md#livestream): ``start`` a live view; ``converters``
+    forward streams."""
 
     @property
     def converters(self) -> Converters:
@@ -195,7 +197,8 @@ class Livestream(Resource):
     ) -> LiveStream:
         """Start a device's live video and get the provider's playback/auth info.
 
-        ``POST /openapi/v0.1/live-stream/start`` with ``X-Project-Uuid`` (§6.1), body
+        ``POST /openapi/v0.1/live-stream/start`` with ``X-Project-Uuid``
+        (docs/explanation/api-notes.md#livestream), body
         ``{sn, camera_index, video_expire, quality_type}``:
 
         - ``sn``: the aircraft or dock; ``camera_index``: from its ``camera_list``.

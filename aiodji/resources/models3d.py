@@ -1,4 +1,4 @@
-"""3D reconstruction models (API.md §9)."""
+"""3D reconstruction models (docs/explanation/api-notes.md#models3d)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ MAX_PAGE_SIZE = 100
 
 
 def _parse_created(data: Any) -> Model3DCreated:
-    # reply ``{"id": int}`` (§13); ``model_id`` accepted too
+    # reply ``{"id": int}`` (docs/explanation/api-notes.md#live); ``model_id`` accepted too
     if isinstance(data, dict) and "id" not in data and "model_id" in data:
         data = {**data, "id": data["model_id"]}
     created: Model3DCreated = structure(data, Model3DCreated)
@@ -39,7 +39,8 @@ class Models3D(Resource):
     poll :meth:`get` (or the list) until ``status.finished``.
 
     Project-scoped: use ``dji.project(uuid).models3d`` or pass ``project_uuid=``. The list of
-    reconstruction coordinate systems has no known endpoint (API.md §9.1): see the README.
+    reconstruction coordinate systems has no known endpoint
+    (docs/explanation/api-notes.md#models3d): see the README.
     """
 
     async def list(
@@ -64,7 +65,8 @@ class Models3D(Resource):
         page_size: int = DEFAULT_PAGE_SIZE,
         project_uuid: str | None = None,
     ) -> Page[Model3D]:
-        """One page of the project's models. ``GET /openapi/v0.1/model?page=&page_size=`` (§9.2;
+        """One page of the project's models. ``GET /openapi/v0.1/model?page=&page_size=``
+        (docs/explanation/api-notes.md#models3d;
         paging parameters a guess, ``page_size`` up to 100)."""
         check_paging(page, page_size, maximum=MAX_PAGE_SIZE)
         project = self._project_for(project_uuid, "models3d")
@@ -98,7 +100,8 @@ class Models3D(Resource):
         project_uuid: str | None = None,
         **more: Any,
     ) -> Model3DCreated:
-        """Start a reconstruction. ``POST /openapi/v0.1/model/create`` (§9.3, §13).
+        """Start a reconstruction. ``POST /openapi/v0.1/model/create``
+        (docs/explanation/api-notes.md#models3d).
 
         ``name`` the model name; ``reconstruction_type`` the outputs to build (an array; one
         string is wrapped); ``task_folder_id`` the ``folder_id`` of the flight task whose photos
@@ -145,7 +148,8 @@ class Models3D(Resource):
 
     async def get(self, model_id: int | str, *, project_uuid: str | None = None) -> Model3D:
         """One model with ``url`` (download), ``preview_url`` and ``user_name``.
-        ``GET /openapi/v0.1/model/{model_id}`` (§9.4); ids are ints live (§13)."""
+        ``GET /openapi/v0.1/model/{model_id}`` (docs/explanation/api-notes.md#models3d); ids are
+        ints live (docs/explanation/api-notes.md#live)."""
         if isinstance(model_id, int) and not isinstance(model_id, bool):
             model_id = str(model_id)
         path = f"{MODEL_PATH}/{path_param('model_id', model_id)}"

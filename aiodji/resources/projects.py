@@ -1,4 +1,5 @@
-"""Projects, project devices, storage credentials, members (API.md §4)."""
+"""Projects, project devices, storage credentials, members
+(docs/explanation/api-notes.md#projects)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ PROJECT_DEVICE_PATH = "/openapi/v0.1/project/device"
 STS_PATH = "/openapi/v0.1/project/sts-token"
 MEMBER_PATH = "/openapi/v0.1/project/member"
 DEFAULT_PAGE_SIZE = 50
-ITER_PAGE_SIZE = 100  # what integrators send (§4.1); the server's maximum is not documented
+# what integrators send (docs/explanation/api-notes.md#projects); the server's maximum is not
+# documented
+ITER_PAGE_SIZE = 100
 
 
 class ProjectFilters(TypedDict, total=False):
@@ -33,7 +36,8 @@ class ProjectFilters(TypedDict, total=False):
 
 
 class Projects(Resource):
-    """``dji.projects``: Projects, project devices, storage credentials, members (API.md §4)."""
+    """``dji.projects``: Projects, project devices, storage credentials, members
+    (docs/explanation/api-notes.md#projects)."""
 
     async def list(
         self,
@@ -63,7 +67,8 @@ class Projects(Resource):
         """One page of the organization's projects (org-level: no ``X-Project-Uuid``).
 
         ``GET /openapi/v0.1/project?page=&page_size=&q=&prj_authorized_status=&usage=
-        &sort_column=&sort_type=`` (query names from client code, §4.1).
+        &sort_column=&sort_type=`` (query names from client code,
+        docs/explanation/api-notes.md#projects).
 
         - ``page``: from 1; ``page_size``: projects per page.
         - Filters (:class:`ProjectFilters`): ``q`` (part of) the project name;
@@ -130,7 +135,8 @@ class Projects(Resource):
     ) -> Page[DevicePair]:
         """One page of the project's devices, as dock/aircraft pairs.
 
-        ``GET /openapi/v0.1/project/device?page=&page_size=`` with ``X-Project-Uuid`` (§4.3;
+        ``GET /openapi/v0.1/project/device?page=&page_size=`` with ``X-Project-Uuid``
+        (docs/explanation/api-notes.md#projects;
         same item shape as the org device list). ``page_size=None`` sends no page size: the
         server then decides (the simulator answers every pair). Project-scoped: use
         ``dji.project(uuid).projects.devices_page()`` or pass ``project_uuid=``.
@@ -159,7 +165,8 @@ class Projects(Resource):
     async def sts_token(self, *, project_uuid: str | None = None) -> StsToken:
         """Temporary credentials to upload files (e.g. wayline KMZ) to the project's storage.
 
-        ``GET /openapi/v0.1/project/sts-token`` with ``X-Project-Uuid`` (§4.4). The reply's
+        ``GET /openapi/v0.1/project/sts-token`` with ``X-Project-Uuid``
+        (docs/explanation/api-notes.md#projects). The reply's
         field names were not found in the docs; aiodji reads the shape FlightHub clients use:
         ``endpoint``, ``bucket``, ``object_key_prefix``, ``provider``, ``region`` and
         ``credentials {access_key_id, access_key_secret, security_token, expire}``. The secret
@@ -184,7 +191,8 @@ class Projects(Resource):
         """Add a user to the project, or change the role of a member (an upsert).
 
         ``PUT /openapi/v0.1/project/member`` with ``{"add_users": [{user_id, role, nickname?}]}``
-        (§13). ``role``: ``"project-member"`` (default) or ``"project-admin"``; ``nickname``
+        (docs/explanation/api-notes.md#live). ``role``: ``"project-member"`` (default) or
+        ``"project-admin"``; ``nickname``
         the name shown in the project (not sent when None). :meth:`add_members` sends several.
         """
         await self.add_members(
@@ -196,7 +204,7 @@ class Projects(Resource):
         self, members: Sequence[Member], *, project_uuid: str | None = None
     ) -> None:
         """Add or update several members at once: one ``PUT /project/member`` with every
-        entry in ``add_users`` (§13)."""
+        entry in ``add_users`` (docs/explanation/api-notes.md#live)."""
         users: list[dict[str, Any]] = []
         for member in members:
             if not isinstance(member, Member):

@@ -1,4 +1,4 @@
-"""System status (API.md §3)."""
+"""System status (docs/explanation/api-notes.md#system)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def _status(data: Any) -> SystemStatus:
 
 
 class System(Resource):
-    """``dji.system``: System status (API.md §3)."""
+    """``dji.system``: System status (docs/explanation/api-notes.md#system)."""
 
     async def status(self) -> SystemStatus:
         """Whether FlightHub 2 answers: ``GET /openapi/v0.1/system_status`` (org-level).

@@ -1,4 +1,4 @@
-"""Flight tasks (API.md §7)."""
+"""Flight tasks (docs/explanation/api-notes.md#tasks)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ __all__ = ["TaskFilters", "Tasks", "schedule_problem", "unix_seconds"]
 E = TypeVar("E", bound=OpenStrEnum)
 
 TASK_PATH = "/openapi/v0.1/flight-task"
-DEFAULT_PAGE_SIZE = 50  # what clients send (API.md §1.5)
+DEFAULT_PAGE_SIZE = 50  # what clients send (docs/explanation/api-notes.md#pagination)
 MAX_PAGE_SIZE = 100
 
 
@@ -165,7 +165,8 @@ _ENUM_KEYWORDS: dict[str, type[Any]] = {
 
 
 def _parse_created(data: Any) -> FlightTaskCreated:
-    # V1 reply not read (§7.1): the Sync API nests it in ``task``; accept a flat reply too
+    # V1 reply not read (docs/explanation/api-notes.md#tasks): the Sync API nests it in ``task``;
+    # accept a flat reply too
     if isinstance(data, Mapping) and isinstance(data.get("task"), Mapping):
         data = data["task"]
     if isinstance(data, Mapping) and "uuid" not in data and "task_uuid" in data:
@@ -178,7 +179,8 @@ _TRACK_KEYS = frozenset({"track_id", "drone_sn", "flight_distance", "flight_dura
 
 
 def _parse_track(data: Any) -> TaskTrack:
-    # live nests the track under ``track`` (§13); a flat V2-style reply is folded into it
+    # live nests the track under ``track`` (docs/explanation/api-notes.md#live); a flat V2-style
+    # reply is folded into it
     if data is None:
         return TaskTrack()
     if isinstance(data, Mapping) and "track" not in data and _TRACK_KEYS & data.keys():
@@ -223,7 +225,8 @@ class Tasks(Resource):
         repeat_option: Mapping[str, Any] | None = None,
         project_uuid: str | None = None,
     ) -> FlightTaskCreated:
-        """Create a flight task. ``POST /openapi/v0.1/flight-task`` (§7.1).
+        """Create a flight task. ``POST /openapi/v0.1/flight-task``
+        (docs/explanation/api-notes.md#tasks).
 
         Pass a :class:`FlightTaskCreate` or the same fields as keywords:
         ``name``; ``wayline_uuid`` (from ``dji.waylines.list``); ``sn`` the take-off dock;
@@ -280,7 +283,7 @@ class Tasks(Resource):
         project_uuid: str | None = None,
     ) -> None:
         """Suspend (hang) or restore a task. ``PUT /openapi/v0.1/flight-task/{task_uuid}/status``
-        with ``{"status": "suspended" | "restored"}`` (§7.2)."""
+        with ``{"status": "suspended" | "restored"}`` (docs/explanation/api-notes.md#tasks)."""
         if status not in (TaskStatusChange.SUSPENDED, TaskStatusChange.RESTORED):
             raise InvalidArgumentError(f"status must be 'suspended' or 'restored', got {status!r}")
         path = f"{TASK_PATH}/{path_param('task_uuid', task_uuid)}/status"
@@ -296,7 +299,8 @@ class Tasks(Resource):
         await self.update_status(task_uuid, TaskStatusChange.RESTORED, project_uuid=project_uuid)
 
     async def get(self, task_uuid: str, *, project_uuid: str | None = None) -> FlightTask:
-        """One task's info. ``GET /openapi/v0.1/flight-task/{task_uuid}`` (§7.3)."""
+        """One task's info. ``GET /openapi/v0.1/flight-task/{task_uuid}``
+        (docs/explanation/api-notes.md#tasks)."""
         path = f"{TASK_PATH}/{path_param('task_uuid', task_uuid)}"
         project = self._project_for(project_uuid, "tasks")
         return await self._get(path, project_uuid=project, parse=lambda d: structure(d, FlightTask))
@@ -325,7 +329,8 @@ class Tasks(Resource):
         project_uuid: str | None = None,
         **filters: Unpack[TaskFilters],
     ) -> Page[FlightTask]:
-        """One page of tasks. ``GET /openapi/v0.1/flight-task/list`` (§7.4).
+        """One page of tasks. ``GET /openapi/v0.1/flight-task/list``
+        (docs/explanation/api-notes.md#tasks).
 
         Filters (:class:`TaskFilters`): ``sn`` the dock; ``begin_at``/``end_at`` the window
         (unix seconds or aware datetimes, both required); optional ``name``, ``task_type`` and
@@ -369,7 +374,8 @@ class Tasks(Resource):
 
     async def media(self, task_uuid: str, *, project_uuid: str | None = None) -> Page[TaskMedia]:
         """Photos and videos the task uploaded so far (up to 10,000 per task [secondary]).
-        ``GET /openapi/v0.1/flight-task/{task_uuid}/media`` (§7.5); ``data.list[]`` or a bare
+        ``GET /openapi/v0.1/flight-task/{task_uuid}/media`` (docs/explanation/api-notes.md#tasks);
+        ``data.list[]`` or a bare
         list. URLs may be signed: they are masked in ``repr``."""
         path = f"{TASK_PATH}/{path_param('task_uuid', task_uuid)}/media"
         project = self._project_for(project_uuid, "tasks")
@@ -381,7 +387,8 @@ class Tasks(Resource):
 
     async def track(self, task_uuid: str, *, project_uuid: str | None = None) -> TaskTrack:
         """The flown trajectory: points (timestamp, latitude, longitude, height), distance and
-        duration. ``GET /openapi/v0.1/flight-task/{task_uuid}/track`` (§7.6)."""
+        duration. ``GET /openapi/v0.1/flight-task/{task_uuid}/track``
+        (docs/explanation/api-notes.md#tasks)."""
         path = f"{TASK_PATH}/{path_param('task_uuid', task_uuid)}/track"
         project = self._project_for(project_uuid, "tasks")
         return await self._get(path, project_uuid=project, parse=_parse_track)

@@ -1,4 +1,4 @@
-"""Waylines (API.md §8)."""
+"""Waylines (docs/explanation/api-notes.md#waylines)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ MAX_PAGE_SIZE = 100
 
 
 def _parse_uploaded(data: Any) -> WaylineUploaded:
-    # reply not read (§8.1): an empty/absent ``data`` just means "accepted"
+    # reply not read (docs/explanation/api-notes.md#waylines): an empty/absent ``data`` just means
+    # "accepted"
     if data is None:
         return WaylineUploaded()
     uploaded: WaylineUploaded = structure(data, WaylineUploaded)
@@ -38,8 +39,9 @@ class Waylines(Resource):
     ) -> WaylineUploaded:
         """Tell FlightHub 2 a KMZ was uploaded. ``POST /openapi/v0.1/wayline/finish-upload``
         with ``name`` (the wayline name shown in FlightHub 2) and ``object_key`` (the key of the
-        KMZ in the project's storage bucket) (§8.1). Returns ``{uuid, name}``: the new
-        wayline's id is ``uuid`` (§13 [live])."""
+        KMZ in the project's storage bucket) (docs/explanation/api-notes.md#waylines). Returns
+        ``{uuid, name}``: the new
+        wayline's id is ``uuid`` (docs/explanation/api-notes.md#live)."""
         body = {
             "name": require_text("name", name),
             "object_key": require_text("object_key", object_key),
@@ -75,7 +77,8 @@ class Waylines(Resource):
         project_uuid: str | None = None,
     ) -> Page[Wayline]:
         """One page of the project's waylines. ``GET /openapi/v0.1/wayline?page=&page_size=``
-        (§8.2; paging parameters as clients send them, ``page_size`` up to 100)."""
+        (docs/explanation/api-notes.md#waylines; paging parameters as clients send them,
+        ``page_size`` up to 100)."""
         check_paging(page, page_size, maximum=MAX_PAGE_SIZE)
         project = self._project_for(project_uuid, "waylines")
         return await self._get(
@@ -95,7 +98,7 @@ class Waylines(Resource):
 
     async def get(self, wayline_id: str, *, project_uuid: str | None = None) -> WaylineDetail:
         """One wayline with its KMZ ``download_url``, distance and waypoint count.
-        ``GET /openapi/v0.1/wayline/{wayline_id}`` (§8.3)."""
+        ``GET /openapi/v0.1/wayline/{wayline_id}`` (docs/explanation/api-notes.md#waylines)."""
         path = f"{WAYLINE_PATH}/{path_param('wayline_id', wayline_id)}"
         project = self._project_for(project_uuid, "waylines")
         return await self._get(

@@ -10,7 +10,8 @@ __all__ = ["budget_key", "organization_of"]
 
 
 def organization_of(token: str) -> str | None:
-    """The ``organization_uuid`` claim of a JWT-shaped organization key (API.md §1), read
+    """The ``organization_uuid`` claim of a JWT-shaped organization key
+    (docs/explanation/api-notes.md#headers), read
     leniently without verifying anything; None when the token is not such a JWT."""
     org = (token_claims(token) or {}).get("organization_uuid")
     return org if isinstance(org, str) and org.strip() else None

@@ -1,4 +1,5 @@
-"""Simulator state for device operations, livestreams, storage and members (API.md §4.4-§6.1).
+"""Simulator state for device operations, livestreams, storage and members
+(docs/explanation/api-notes.md#projects).
 
 Camera position and lens live in the devices' own ``camera_list`` (``SimState.devices``), so
 the device lists show the switch; everything else a device operation changes is kept here.
@@ -84,7 +85,8 @@ class LiveStreamGrant:
     expire_ts: int
 
     def url(self, app_id: str) -> str:
-        """The ``volc``-style playback info: a query string (API.md §6.1)."""
+        """The ``volc``-style playback info: a query string
+        (docs/explanation/api-notes.md#livestream)."""
         return (
             f"app_id={app_id}&room_id={self.room_id}&token={self.token}"
             f"&user_id=openapi-viewer&expire_time={self.expire_ts}"
@@ -141,7 +143,8 @@ class DeviceOpsState:
                     "code": code,
                     "level": rng.choice(HMS_LEVELS),
                     "module": module,
-                    "in_the_key": "on_the_ground",  # §13 name and values
+                    # docs/explanation/api-notes.md#live name and values
+                    "in_the_key": "on_the_ground",
                     "args": {"component_index": 0, "sensor_index": 0},
                     "imminent": 0,
                     "message": message,

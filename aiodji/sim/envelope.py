@@ -48,7 +48,7 @@ PROJECT_KEY: Final = web.RequestKey("aiodji_sim_project", str)
 JSON_TYPE: Final = "application/json"
 _SCOPED_ATTR: Final = "_aiodji_sim_project_scoped"
 
-# Envelope codes (API.md decision 2).
+# Envelope codes (docs/explanation/api-notes.md#business-codes).
 CODE_TOKEN: Final = 200401
 CODE_SCOPE: Final = 200403
 CODE_NOT_FOUND: Final = 200404
@@ -161,7 +161,8 @@ def page_params(
 def page_params(
     request: web.Request, default_size: int | None, max_size: int
 ) -> tuple[int, int | None]:
-    """The checked ``page`` and ``page_size`` query (API.md decision 4), page first; a size
+    """The checked ``page`` and ``page_size`` query (docs/explanation/api-notes.md#pagination),
+    page first; a size
     above ``max_size`` is clamped, an absent one is ``default_size``."""
     page = int_param(request, "page", 1)
     assert page is not None  # a default is given

@@ -1,4 +1,5 @@
-"""Simulator state for flight tasks, waylines, 3D models and map annotations (API.md §7-§10).
+"""Simulator state for flight tasks, waylines, 3D models and map annotations
+(docs/explanation/api-notes.md#tasks).
 
 Deterministic lifecycles, no wall clock: a task or a model moves one step each time it is read
 with its detail endpoint (``GET /flight-task/{uuid}``, ``GET /model/{id}``), or when a test calls
@@ -56,7 +57,8 @@ def _haversine(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def _rfc3339(unix: int | None) -> str | None:
-    """A unix time as live task replies send it: an RFC 3339 string (§13)."""
+    """A unix time as live task replies send it: an RFC 3339 string
+    (docs/explanation/api-notes.md#live)."""
     if unix is None:
         return None
     return dt.datetime.fromtimestamp(unix, tz=dt.UTC).isoformat().replace("+00:00", "Z")
@@ -81,7 +83,7 @@ class SimWayline:
         return round(_path_length(self.waypoints), 1)
 
     def to_wire(self) -> dict[str, Any]:
-        # §13 [live] list item
+        # docs/explanation/api-notes.md#live list item
         return {
             "id": self.id,
             "name": self.name,
@@ -146,7 +148,7 @@ class SimTask:
         out.update(
             uuid=self.uuid,
             status=self.status,
-            # live times are RFC 3339 strings (§13), never ints
+            # live times are RFC 3339 strings (docs/explanation/api-notes.md#live), never ints
             begin_at=_rfc3339(self.begin_at),
             end_at=_rfc3339(self.end_at),
             run_at=_rfc3339(self.begin_at if self.status != "waiting" else None),
@@ -174,7 +176,7 @@ class SimTask:
         duration = (
             (self.track[-1]["timestamp"] - self.track[0]["timestamp"]) / 1000 if coords else 0
         )
-        return {  # nested as live (§13)
+        return {  # nested as live (docs/explanation/api-notes.md#live)
             "name": self.name,
             "status": self.status,
             "wayline_uuid": self.body.get("wayline_uuid"),
@@ -201,7 +203,8 @@ class SimModel:
 
     @property
     def int_id(self) -> int:
-        return int(self.id.replace("-", "")[:8], 16)  # live model ids are ints (§13)
+        # live model ids are ints (docs/explanation/api-notes.md#live)
+        return int(self.id.replace("-", "")[:8], 16)
 
     def to_wire(self) -> dict[str, Any]:
         return {

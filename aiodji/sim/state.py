@@ -1,6 +1,7 @@
 """In-memory state of the FlightHub 2 simulator.
 
-Plain attrs records and dicts; wire shapes are produced by ``to_wire()`` methods (API.md §4, §6.2).
+Plain attrs records and dicts; wire shapes are produced by ``to_wire()`` methods
+(docs/explanation/api-notes.md#projects).
 Nothing here knows about HTTP.
 """
 
@@ -150,7 +151,8 @@ class Converter:
         return url if isinstance(url, str) else None
 
     def to_wire(self, v1_names: bool = False) -> dict[str, Any]:
-        # the sources disagree on two names (§13): V1 camera_index/schema_option, V2 the others
+        # the sources disagree on two names (docs/explanation/api-notes.md#live): V1
+        # camera_index/schema_option, V2 the others
         return {
             "converter_id": self.converter_id,
             "converter_name": self.converter_name,
@@ -184,7 +186,8 @@ class SimState:
 
     org_uuid: str
     converter_limit: int = 20
-    # where sources disagree on a reply's spelling (§13), this instance answers in the V1 one
+    # where sources disagree on a reply's spelling (docs/explanation/api-notes.md#live), this
+    # instance answers in the V1 one
     # (converter camera_index/schema_option, wrapped device state); chosen per seed
     v1_names: bool = False
     projects: dict[str, Project] = attrs.field(factory=dict)

@@ -1,4 +1,4 @@
-"""Stream converters ("bypass streaming", API.md §6.2 and decisions 4-6)."""
+"""Stream converters ("bypass streaming", docs/explanation/api-notes.md#converters)."""
 
 from __future__ import annotations
 

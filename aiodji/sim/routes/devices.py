@@ -89,7 +89,8 @@ def register(app: web.Application, sim: Simulator) -> None:
         dev = device(request, request.match_info["device_sn"])
         project = sim.state.projects[project_of(request)]
         model = ops.thing_model(dev, project.latitude, project.longitude)
-        if sim.state.v1_names:  # the wrapped form of §13; the other instances answer flat
+        # the wrapped form of docs/explanation/api-notes.md#live; the other instances answer flat
+        if sim.state.v1_names:
             return ok(
                 {"device_sn": dev.sn, "device_model": dict(dev.device_model), "device_state": model}
             )
@@ -195,10 +196,12 @@ def register(app: web.Application, sim: Simulator) -> None:
         dev = device(request, required_str(body, "sn"))
         camera_index = required_str(body, "camera_index")
         _camera(dev, camera_index)
-        # live clients send quality_type (§13); the older V1 comment's "quality" is accepted
+        # live clients send quality_type (docs/explanation/api-notes.md#live); the older V1
+        # comment's "quality" is accepted
         key = "quality_type" if "quality_type" in body else "quality"
         quality = _choice(body, key, QUALITIES)
-        if not dev.is_gateway:  # control is taken on aircraft payloads only (§5.6)
+        # control is taken on aircraft payloads only (docs/explanation/api-notes.md#devices)
+        if not dev.is_gateway:
             require_control(dev.sn, camera_index)
         ops.quality[(dev.sn, camera_index)] = quality
         return ok(omit_data=True)
@@ -217,7 +220,8 @@ def register(app: web.Application, sim: Simulator) -> None:
             password=required_str(body, "password"),
             mount_point=required_str(body, "mount_point"),
         )
-        return ok({"bid": sim.state.new_uuid(), "status": "ok"})  # §13 reply shape
+        # docs/explanation/api-notes.md#live reply shape
+        return ok({"bid": sim.state.new_uuid(), "status": "ok"})
 
     router = app.router
     router.add_get(BASE + "/hms", hms)

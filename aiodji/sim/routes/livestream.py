@@ -1,4 +1,4 @@
-"""Livestream start (API.md §6.1)."""
+"""Livestream start (docs/explanation/api-notes.md#livestream)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Map annotations (API.md §10): the legacy Sync body ``{name, desc, resource{type, content}}``,
+"""Map annotations (docs/explanation/api-notes.md#annotations): the legacy Sync body
+``{name, desc, resource{type, content}}``,
 validated (geometry kind matching ``type``, WGS84 ranges) → 200500 on bad input."""
 
 from __future__ import annotations
@@ -96,6 +97,6 @@ def register(app: web.Application, sim: Simulator) -> None:
             resource=resource,
         )
         missions.annotations[element.id] = element
-        return ok({})  # live answers an empty object, no id (§13)
+        return ok({})  # live answers an empty object, no id (docs/explanation/api-notes.md#live)
 
     app.router.add_post(BASE, create)

@@ -1,4 +1,5 @@
-"""3D models (API.md §9): create stores a model that the list shows; each detail read moves it
+"""3D models (docs/explanation/api-notes.md#models3d): create stores a model that the list shows;
+each detail read moves it
 one step ``waiting → processing → success`` (after answering)."""
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def register(app: web.Application, sim: Simulator) -> None:
         ):
             raise ApiError(CODE_BAD_REQUEST, "invalid parameter: reconstruction_type")
         model = missions.add_model(project_of(request), name, kinds, int(time.time()))
-        return ok({"id": model.int_id})  # an int, as live (§13)
+        return ok({"id": model.int_id})  # an int, as live (docs/explanation/api-notes.md#live)
 
     @project_scoped
     async def list_models(request: web.Request) -> web.StreamResponse:

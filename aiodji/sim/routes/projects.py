@@ -1,4 +1,5 @@
-"""Organization projects and devices, storage credentials, members (API.md §4)."""
+"""Organization projects and devices, storage credentials, members
+(docs/explanation/api-notes.md#projects)."""
 
 from __future__ import annotations
 
@@ -105,7 +106,8 @@ def register(app: web.Application, sim: Simulator) -> None:
     @project_scoped
     async def add_member(request: web.Request) -> web.StreamResponse:
         body = await read_json(request)
-        users = body.get("add_users")  # a list: several users at once, an upsert (§13)
+        # a list: several users at once, an upsert (docs/explanation/api-notes.md#live)
+        users = body.get("add_users")
         if not isinstance(users, list) or not users or not all(isinstance(u, dict) for u in users):
             raise ApiError(CODE_BAD_REQUEST, "invalid parameter: add_users")
         added: list[Member] = []

@@ -1,4 +1,4 @@
-"""System (API.md §3)."""
+"""System (docs/explanation/api-notes.md#system)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ _STATUS_BODY = b'{"code":0,"message":""}'
 
 def register(app: web.Application, sim: Simulator) -> None:
     async def system_status(request: web.Request) -> web.StreamResponse:
-        # API.md §3.2: healthy reply is {"code": 0, "message": ""} with no data key.
+        # docs/explanation/api-notes.md#system: healthy reply is {"code": 0, "message": ""} with no
+        # data key.
         resp = web.Response(body=_STATUS_BODY, content_type="application/json")
         resp[CODE_KEY] = 0
         return resp

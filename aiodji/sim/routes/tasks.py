@@ -40,7 +40,8 @@ __all__ = ["register"]
 
 BASE: Final = "/openapi/v0.1/flight-task"
 TASK_TYPES: Final = frozenset({"immediate", "timed", "recurring", "continuous"})
-# Documented value sets only (§7.1); rth_mode, out_of_control_action_in_flight and repeat_type
+# Documented value sets only (docs/explanation/api-notes.md#tasks); rth_mode,
+# out_of_control_action_in_flight and repeat_type
 # have incomplete lists, so any string is accepted for them.
 CLOSED_ENUMS: Final = {
     "wayline_precision_type": frozenset({"gps", "rtk"}),

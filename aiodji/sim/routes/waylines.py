@@ -1,4 +1,5 @@
-"""Waylines (API.md §8): finish-upload creates a wayline that the list and detail then show."""
+"""Waylines (docs/explanation/api-notes.md#waylines): finish-upload creates a wayline that the list
+and detail then show."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def register(app: web.Application, sim: Simulator) -> None:
         line = missions.add_wayline(
             project, name, object_key, center=(centre.latitude, centre.longitude)
         )
-        return ok({"uuid": line.id, "name": line.name})  # §13 [live]
+        return ok({"uuid": line.id, "name": line.name})  # docs/explanation/api-notes.md#live
 
     @project_scoped
     async def list_waylines(request: web.Request) -> web.StreamResponse:
