@@ -134,19 +134,11 @@ def test_import_aiodji_imports_no_extra(venv: Path) -> None:
             ["controller", "run", "-f", "desired.toml", "--metrics-port", "0", "--once"],
             "aiodji[controller]",
             id="controller",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the controller imports prometheus_client unguarded: a traceback",
-            ),
         ),
         pytest.param(
             ["worker", "--queue", "redis://127.0.0.1:1"],
             "aiodji[scale]",
             id="worker",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="cli fail() prints through rich markup, which eats '[scale]'",
-            ),
         ),
     ],
 )
