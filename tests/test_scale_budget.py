@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from aiodji.ratecontrol import BETA
 from aiodji.scale.budget import (
     FALLBACK_RATE,
     LEASE_SECONDS,
@@ -17,12 +18,13 @@ from aiodji.scale.budget import (
 
 
 def test_the_fallback_is_this_process_share_of_the_last_shared_rate() -> None:
-    assert fallback_rate(60.0, 3) == 20.0
-    assert fallback_rate(50.0, 1) == 50.0
-    assert fallback_rate(50.0, 0) == 50.0  # never seen a heartbeat: at least itself
+    # cut as at a congestion event: the last rate may be a probe above the limit
+    assert fallback_rate(60.0, 3) == pytest.approx(BETA * 20.0)
+    assert fallback_rate(50.0, 1) == pytest.approx(BETA * 50.0)
+    assert fallback_rate(50.0, 0) == pytest.approx(BETA * 50.0)  # no heartbeat seen: itself
     assert fallback_rate(None, 3) == FALLBACK_RATE  # never seen a rate
     # N processes falling back together stay within what the budget allowed
-    assert sum(fallback_rate(48.0, 4) for _ in range(4)) == pytest.approx(48.0)
+    assert sum(fallback_rate(48.0, 4) for _ in range(4)) <= 48.0
 
 
 def test_a_batch_is_for_requests_already_waiting_and_a_short_lease() -> None:
@@ -39,7 +41,7 @@ def test_a_lease_hands_out_its_slots_in_order_and_drops_missed_ones() -> None:
     # reserved at loop time 10.0: floor 0 (no pause), first slot 0.02 s ahead, 25 ms apart
     lease.fill(10.0, 0.02, 0.0, 0.025, 4, server_now_us=5_000_000)
     assert list(lease.slots) == pytest.approx([10.02, 10.045, 10.07, 10.095])
-    assert lease.server_us(10.02) == 5_020_000
+    assert lease.reserved_us == 5_000_000  # every slot was reserved then
     assert lease.take(10.0) == pytest.approx(10.02)
     assert lease.unused(10.05) == 2
     # the process stalled: the slot at 10.045 is missed by more than STALE, 10.07 is not

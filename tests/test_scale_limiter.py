@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 import aiodji
+from aiodji import ratecontrol
 from aiodji.ratecontrol import RateSignal
 from aiodji.scale import RedisLimiter, budget_key, redis_limiter
 from aiodji.scale.budget import FALLBACK_RATE
@@ -47,6 +48,12 @@ def test_budget_key_is_the_organization_never_the_token() -> None:
         assert key.startswith("aiodji:budget:token-") and opaque not in key
 
 
+@pytest.fixture
+def wide_horizon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reserve as many slots as a test asks at once, however far ahead they go."""
+    monkeypatch.setattr(redis_limiter, "HORIZON", 60.0)
+
+
 async def _reserve(
     limiter: RedisLimiter, n: int = 1, give: tuple[int, int, int] = (0, 0, 0)
 ) -> list[int]:
@@ -61,6 +68,7 @@ def _wait_s(reply: list[int], i: int = 0) -> float:
     return max(reply[2], reply[1] + i * reply[3]) / 1e6
 
 
+@pytest.mark.usefixtures("wide_horizon")
 async def test_reservations_are_fifo_across_processes(redis_server: RedisServer) -> None:
     # two limiters = two processes on one budget: each reservation waits one interval more
     a = RedisLimiter(redis_server.url, "aiodji:budget:t1", 8, rate=20.0, burst=1)
@@ -78,13 +86,13 @@ async def test_reservations_are_fifo_across_processes(redis_server: RedisServer)
 async def test_a_batch_is_one_round_trip_spaced_by_the_rate(redis_server: RedisServer) -> None:
     a = RedisLimiter(redis_server.url, "aiodji:budget:t6", 8, rate=40.0, burst=1)
     try:
-        reply = await _reserve(a, 5)
-        assert reply[0] == 5 and a.redis_calls == 1
+        reply = await _reserve(a, 8)  # a horizon's worth at most: 4 slots of 25 ms
+        assert reply[0] == int(redis_limiter.HORIZON * 40) == 4 and a.redis_calls == 1
         assert reply[3] == 25_000  # µs between slots: the shared rate
-        slots = [_wait_s(reply, i) for i in range(5)]
-        assert slots == sorted(slots) and slots[4] - slots[0] == pytest.approx(0.1, abs=1e-3)
-        # the budget is now queued ~a horizon ahead: the next batch waits, nothing is taken
-        full = await _reserve(a, 8)
+        slots = [_wait_s(reply, i) for i in range(4)]
+        assert slots == sorted(slots) and slots[3] - slots[0] == pytest.approx(0.075, abs=1e-3)
+        # the budget is now queued a horizon ahead: the next batch waits, nothing is taken
+        full = await _reserve(a, 4)
         assert full[0] == 0 and full[1] > 0
     finally:
         await a.aclose()
@@ -120,12 +128,6 @@ async def test_a_pause_holds_every_process(redis_server: RedisServer) -> None:
     finally:
         await a.aclose()
         await b.aclose()
-
-
-@pytest.fixture
-def wide_horizon(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Reserve as many slots as a test asks at once, however far ahead they go."""
-    monkeypatch.setattr(redis_limiter, "HORIZON", 60.0)
 
 
 async def _sent(limiter: RedisLimiter, requests: int) -> None:
@@ -267,7 +269,7 @@ async def test_without_redis_the_process_takes_its_share_on_one_gate(
     redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # three processes seen, a 60 req/s shared rate: while Redis is away this process paces
-    # at 20 req/s, however many Limiters (one per shard) it runs on that budget
+    # at its third (cut by BETA), however many Limiters (one per shard) it runs on the budget
     key = "aiodji:budget:t10"
     monkeypatch.setattr(redis_limiter, "_NONCE", "solo")
     a = RedisLimiter(redis_server.url, key, 8, rate=60.0)
@@ -281,7 +283,7 @@ async def test_without_redis_the_process_takes_its_share_on_one_gate(
         for p in (a, b):
             assert await p._call_gcra(asyncio.get_running_loop(), 1) is None
             assert not p.redis_available and p.stats.mode == "fallback"
-            assert p.rate == pytest.approx(20.0)
+            assert p.rate == pytest.approx(ratecontrol.BETA * 20.0)
         assert a._gcra is b._gcra  # one local gate for the process
     finally:
         redis_server.start()

@@ -1,8 +1,9 @@
 """Pure decisions of the shared rate budget (no clock, no I/O): every function takes ``now``.
 
 - :func:`fallback_rate`: while Redis is unreachable each process paces itself at its share of
-  the last shared rate, split over the processes that were alive (their heartbeats), so the
-  organization's total stays within what the budget allowed.
+  the last shared rate, split over the processes that were alive (their heartbeats) and cut
+  as one congestion event would (the last rate may be a probe above the server's limit), so
+  the organization's total stays within what the budget allowed.
 - :func:`batch_size`: how many slots a busy process reserves in one round trip (a lease of
   the budget, as Google's Doorman leases capacity): one per request already waiting, at most
   ``MAX_BATCH`` and at most ``LEASE_SECONDS`` of the shared rate.
@@ -12,6 +13,8 @@
 from __future__ import annotations
 
 import collections
+
+from aiodji.ratecontrol import BETA
 
 __all__ = [
     "FALLBACK_RATE",
@@ -25,16 +28,17 @@ __all__ = [
 
 FALLBACK_RATE = 2.0  # req/s per process when no shared rate was ever seen
 MAX_BATCH = 8  # slots reserved in one round trip
-LEASE_SECONDS = 0.25  # ... and never more than this much of the shared rate
+LEASE_SECONDS = 0.1  # ... and never more than this much of the shared rate
 STALE = 0.05  # a slot this far in the past was missed: sending it now would bunch requests
 
 
 def fallback_rate(last_rate: float | None, processes: int) -> float:
-    """This process's req/s while Redis is away: its share of the last shared rate among the
-    ``processes`` that were alive (at least itself), or ``FALLBACK_RATE`` if none was seen."""
+    """This process's req/s while Redis is away: its share of ``BETA`` × the last shared rate
+    among the ``processes`` that were alive (at least itself), or ``FALLBACK_RATE`` if no rate
+    was ever seen."""
     if not last_rate:
         return FALLBACK_RATE
-    return last_rate / max(1, processes)
+    return BETA * last_rate / max(1, processes)
 
 
 def batch_size(wanting: int, rate: float) -> int:
@@ -48,14 +52,15 @@ def batch_size(wanting: int, rate: float) -> int:
 class Lease:
     """Reserved slots not yet handed to a request: loop times, in order.
 
-    ``offset`` maps loop time to the budget's server time (µs) for the slots of the latest
-    reservation, so a request can say when it was reserved (the same-burst rule)."""
+    ``reserved_us``: the budget's server time of the latest reservation, which a request
+    reports with its 429 (the same-burst rule: a slot reserved before a cut but due after it
+    is still of the burst the cut answered)."""
 
-    __slots__ = ("end_us", "interval", "offset_us", "slots")
+    __slots__ = ("end_us", "interval", "reserved_us", "slots")
 
     def __init__(self) -> None:
         self.slots: collections.deque[float] = collections.deque()
-        self.offset_us = 0.0
+        self.reserved_us = 0
         self.end_us = 0  # the budget's ``tat`` after the latest reservation (a give-back key)
         self.interval = 0.0
 
@@ -66,7 +71,7 @@ class Lease:
         ``now + max(floor, first + i·interval)`` (seconds relative to the reservation)."""
         self.slots.clear()  # older slots were stale (take drops them) or handed out
         self.slots.extend(now + max(floor, first + i * interval) for i in range(n))
-        self.offset_us = server_now_us - now * 1e6
+        self.reserved_us = server_now_us
         self.interval = interval
 
     def take(self, now: float) -> float | None:
@@ -81,7 +86,3 @@ class Lease:
     def unused(self, now: float) -> int:
         """Slots still ahead of ``now`` (what a process could give back)."""
         return sum(at > now for at in self.slots)
-
-    def server_us(self, at: float) -> int:
-        """A slot's loop time as the budget's server time."""
-        return int(at * 1e6 + self.offset_us)

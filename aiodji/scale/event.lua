@@ -29,7 +29,7 @@ end
 local ok = accepted(st, slots)
 local current = shared_rate(st, now, c, min_rate, headroom, slot_us, slots)
 local ceiling = current
-if ok > 0 then ceiling = math.min(current, ok / span(st, now, slot_us, slots)) end
+if ok > 0 then ceiling = math.min(current, ok / (span(st, now, slot_us, slots) + ahead(st, now))) end
 for j = 0, slots - 1 do
   st['l' .. j] = 0
   changed[#changed + 1] = 'l' .. j

@@ -75,9 +75,16 @@ local function span(st, now, slot_us, slots)
   return math.max(slot_us / 2, math.min(covered, since)) / 1e6
 end
 
--- requests/s the ring saw reserved, and accepted
+-- seconds the reservations in the ring cover: the ring's span plus the queue reserved ahead
+-- of `now` (slots are counted when reserved, up to the horizon before they go; without this a
+-- rising rate would look faster than what the server saw)
+local function ahead(st, now)
+  return math.max(0, (tonumber(st.tat) or 0) - now) / 1e6
+end
+
+-- requests/s the ring saw reserved
 local function sent_rate(st, now, slot_us, slots)
-  return total(st, 'r', slots) / span(st, now, slot_us, slots)
+  return total(st, 'r', slots) / (span(st, now, slot_us, slots) + ahead(st, now))
 end
 
 local function accepted(st, slots)
@@ -91,7 +98,7 @@ local function shared_rate(st, now, c, min_rate, headroom, slot_us, slots)
   local ceiling = tonumber(st.ceiling)
   if not ceiling then
     -- over the whole window, so the first requests (a short span) do not look like a flood
-    local recent = total(st, 'r', slots) / (slots * slot_us / 1e6)
+    local recent = total(st, 'r', slots) / (slots * slot_us / 1e6 + ahead(st, now))
     return math.max(min_rate, 2 * recent + headroom)
   end
   local cap = 2 * sent_rate(st, now, slot_us, slots) + headroom

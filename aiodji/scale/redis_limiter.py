@@ -69,7 +69,7 @@ _JUDGE = (ratecontrol.MIN_LIMITED, ratecontrol.CONGESTION_SHARE, ratecontrol.SAT
 # event.lua's verdicts: the reply was of an earlier burst (0), noise (1), an event (2, 3)
 _VERDICTS = {0: "ignored", 1: "noise", 2: "congestion", 3: "saturation"}
 
-# the server time (µs) of this task's last reservation: a congestion event reports it
+# the server time (µs) of this task's last reservation: a 429 reports it (the same-burst rule)
 _reserved_at: contextvars.ContextVar[int] = contextvars.ContextVar("aiodji_reserved_at", default=0)
 
 
@@ -209,7 +209,7 @@ class RedisLimiter(Limiter):
             if at is not None:
                 slots.appendleft(at)
             return None
-        _reserved_at.set(self._lease.server_us(at))
+        _reserved_at.set(self._lease.reserved_us)
         return now
 
     async def admit(self) -> float:
@@ -246,7 +246,7 @@ class RedisLimiter(Limiter):
             while True:
                 at = self._lease.take(loop.time())
                 if at is not None:
-                    _reserved_at.set(self._lease.server_us(at))
+                    _reserved_at.set(self._lease.reserved_us)
                     return at
                 refill = self._refill
                 if refill is None:
