@@ -98,6 +98,26 @@ async def test_a_batch_is_one_round_trip_spaced_by_the_rate(redis_server: RedisS
         await a.aclose()
 
 
+async def test_waiting_requests_share_a_batch_and_a_cancelled_one_loses_nothing(
+    redis_server: RedisServer,
+) -> None:
+    a = RedisLimiter(redis_server.url, "aiodji:budget:t11", 16, rate=40.0, burst=1)
+    try:
+        tasks = [asyncio.create_task(a.admit()) for _ in range(4)]
+        await asyncio.sleep(0)  # all four wait for the one reservation in flight
+        tasks[1].cancel()
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        assert isinstance(done[1], asyncio.CancelledError)
+        times = [t for i, t in enumerate(done) if i != 1]
+        assert times == sorted(times) and all(isinstance(t, float) for t in times)
+        assert a.redis_calls <= 2  # one batch (plus the first request's own, at most)
+        for _ in times:
+            a.release()
+        assert a.in_flight == 0 and not a._waiters
+    finally:
+        await a.aclose()
+
+
 async def test_unused_slots_are_given_back_unless_someone_reserved_after(
     redis_server: RedisServer,
 ) -> None:
@@ -301,6 +321,12 @@ async def test_client_uses_the_shared_budget(redis_server: RedisServer) -> None:
             assert isinstance(limiter, RedisLimiter)
             # one request at first, then batches for the requests waiting meanwhile
             assert 2 <= limiter.redis_calls <= 10 and limiter.redis_available
+            # the budget counts its round trips and the slots it handed out (the benchmark's
+            # round trips per request, across processes)
+            await asyncio.gather(*limiter._tasks)
+            budget = await limiter._redis.hgetall(limiter.key)
+            assert int(budget[b"calls"]) == limiter.redis_calls
+            assert int(budget[b"reserved"]) >= 20
             assert sim.token not in repr(limit) and sim.token not in limiter.key
 
 

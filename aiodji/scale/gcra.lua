@@ -57,6 +57,8 @@ if n > 0 then
   st.tat = math.floor(tat + n * interval)
   changed[#changed + 1] = 'tat'
   count(st, 'r', n, slots, changed)
+  st.reserved = (tonumber(st.reserved) or 0) + n
+  changed[#changed + 1] = 'reserved'
 end
 save(KEYS[1], st, changed)
 -- nothing reserved: first_us says when to ask again (when the batch will fit)

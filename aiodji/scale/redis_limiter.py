@@ -36,6 +36,7 @@ when it answers.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import logging
 import os
@@ -149,8 +150,10 @@ class RedisLimiter(Limiter):
         self._warned = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._lease = Lease()
-        self._wanting = 0  # requests waiting for a slot of the shared budget
-        self._refill: asyncio.Task[None] | None = None  # the one reservation in flight
+        # requests waiting for a slot of the shared budget, in order: each is woken once, with
+        # its slot (loop time, reservation's server µs), by the one reservation in flight
+        self._waiters: collections.deque[asyncio.Future[tuple[float, int]]] = collections.deque()
+        self._refill: asyncio.Task[None] | None = None
         self.redis_calls = 0
         self.verdicts = dict.fromkeys(_VERDICTS.values(), 0)  # event.lua's, for this process
 
@@ -202,7 +205,7 @@ class RedisLimiter(Limiter):
         if not slots:
             return None
         now = asyncio.get_running_loop().time()
-        if slots[0] > now + 1e-4 or self._wanting:
+        if slots[0] > now + 1e-4 or self._waiters:
             return None  # not due yet, or requests are already waiting for these slots
         at = self._lease.take(now)
         if at is None or super().admit_now() is None:
@@ -228,7 +231,7 @@ class RedisLimiter(Limiter):
 
     def release(self) -> None:
         super().release()
-        if not self._wanting and self._refill is None and self.redis_available:
+        if not self._waiters and self._refill is None and self.redis_available:
             unused = self._lease.unused(asyncio.get_running_loop().time())
             if unused:
                 self._give_back(unused)
@@ -237,41 +240,64 @@ class RedisLimiter(Limiter):
         return bool(self._down_until) and asyncio.get_running_loop().time() < self._down_until
 
     async def _shared_slot(self, loop: asyncio.AbstractEventLoop) -> float:
-        """The loop time this request may go at: the next slot of this Limiter's reservation,
-        reserving a batch for every request waiting when there is none."""
+        """The loop time this request may go at: a slot left from the last reservation, else
+        the next slot of a batch reserved for every request waiting."""
         if self._in_fallback():
             return loop.time()  # the local gate paced this request already
-        self._wanting += 1
+        if not self._waiters:
+            at = self._lease.take(loop.time())
+            if at is not None:
+                _reserved_at.set(self._lease.reserved_us)
+                return at
+        waiter: asyncio.Future[tuple[float, int]] = loop.create_future()
+        self._waiters.append(waiter)
+        if self._refill is None:
+            self._refill = loop.create_task(self._reserve(loop))
         try:
-            while True:
-                at = self._lease.take(loop.time())
-                if at is not None:
-                    _reserved_at.set(self._lease.reserved_us)
-                    return at
-                refill = self._refill
-                if refill is None:
-                    refill = self._refill = loop.create_task(self._reserve(loop))
-                await asyncio.shield(refill)
-                if not self.redis_available:
-                    return loop.time()  # Redis is away: the local gate paces the next ones
-        finally:
-            self._wanting -= 1
+            at, reserved_us = await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self._lease.slots.appendleft(waiter.result()[0])  # not used: the next one's
+            waiter.cancel()
+            raise
+        _reserved_at.set(reserved_us)
+        return at
 
     async def _reserve(self, loop: asyncio.AbstractEventLoop) -> None:
-        """One round trip: reserve a batch (or learn when one will fit, and wait for it)."""
+        """Round trips while requests wait: reserve a batch for them (or learn when one will
+        fit, and wait for it), then wake each with its slot."""
+        waiters = self._waiters
         try:
-            reply = await self._call_gcra(loop, batch_size(self._wanting, self.shared_rate or 0))
-            if reply is None:
-                return
-            n, first_us, floor_us, interval_us, now_us = (int(v) for v in reply[:5])
-            if n:
-                self._lease.fill(
+            while True:
+                while waiters and waiters[0].done():
+                    waiters.popleft()  # cancelled while waiting
+                if not waiters:
+                    return
+                wanted = sum(not w.done() for w in waiters)
+                reply = await self._call_gcra(loop, batch_size(wanted, self.shared_rate or 0))
+                if reply is None:  # Redis is away: these go now, the local gate paces the next
+                    self._hand_out(loop.time(), len(waiters))
+                    return
+                n, first_us, floor_us, interval_us, now_us = (int(v) for v in reply[:5])
+                if not n:
+                    await asyncio.sleep(max(first_us, 1) / 1e6)  # queued a horizon ahead
+                    continue
+                lease = self._lease
+                lease.fill(
                     loop.time(), first_us / 1e6, floor_us / 1e6, interval_us / 1e6, n, now_us
                 )
-            elif first_us > 0:
-                await asyncio.sleep(first_us / 1e6)  # the budget is queued a horizon ahead
+                while waiters and lease.slots:
+                    waiter = waiters.popleft()
+                    if not waiter.done():
+                        waiter.set_result((lease.slots.popleft(), now_us))
         finally:
             self._refill = None
+
+    def _hand_out(self, at: float, n: int) -> None:
+        for _ in range(n):
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result((at, 0))
 
     async def _call_gcra(
         self, loop: asyncio.AbstractEventLoop, wanted: int, give: tuple[int, int, int] = (0, 0, 0)
