@@ -6,7 +6,8 @@
 -- process id ('' = no heartbeat this time), heartbeat TTL (µs), learned-rate TTL (ms).
 -- Server time (TIME): hosts' clocks never matter. Slots are never reserved further than the
 -- horizon ahead, so a cut of the rate takes effect within the horizon for every process.
--- Returns {reserved, first_us, floor_us, interval_us, now_us, rate_milli, processes, tat}:
+-- Returns {reserved, first_us, floor_us, interval_us, now_us, rate_milli, processes, tat,
+-- ceiling_milli (0: none yet)}:
 -- slot i goes at now + max(floor, first + i * interval); processes = -1 without a heartbeat.
 local now = server_now()
 local st = load(KEYS[1])
@@ -64,4 +65,5 @@ save(KEYS[1], st, changed)
 -- nothing reserved: first_us says when to ask again (when the batch will fit)
 if n == 0 then first = tat + (wanted - 1) * interval - horizon end
 return {n, math.floor(first - now), math.floor(start - now), math.floor(interval),
-  now, math.floor(rate * 1000), processes, tonumber(st.tat) or 0}
+  now, math.floor(rate * 1000), processes, tonumber(st.tat) or 0,
+  math.floor((tonumber(st.ceiling) or 0) * 1000)}

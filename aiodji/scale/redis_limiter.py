@@ -25,7 +25,7 @@ retry of that request (its delay, and a Client-wide pause, :func:`aiodji.retry.d
 pause runs ``pause.lua``: every process holds.
 
 **Redis unreachable → fail closed**: every Limiter of this budget in the process paces on ONE
-local gate at the process's share of the last shared rate
+local gate at the process's share of the last shared rate, never above the last ceiling
 (:func:`~aiodji.scale.budget.fallback_rate`: that rate over the live processes, counted from
 their heartbeats, a sorted set each process refreshes on its reservations at most every
 ``HEARTBEAT_EVERY`` seconds), so N processes together stay within the budget; a warning is
@@ -76,9 +76,10 @@ _reserved_at: contextvars.ContextVar[int] = contextvars.ContextVar("aiodji_reser
 
 @attrs.define
 class _ProcessShare:
-    """What every Limiter of one budget in this process shares: the last shared rate and
-    process count seen, the heartbeat's clock, and the one local gate used while Redis is away
-    (so a worker running several shards, each with its own Client, still takes one share)."""
+    """What every Limiter of one budget in this process shares: the last shared rate (at most
+    the budget's ceiling) and process count seen, the heartbeat's clock, and the one local
+    gate used while Redis is away (so a worker running several shards, each with its own
+    Client, still takes one share)."""
 
     member: str
     rate: float | None = None
@@ -321,7 +322,9 @@ class RedisLimiter(Limiter):
         if self._down_until:
             self._recovered()
         self.shared_rate = int(reply[5]) / 1000
-        share.rate = self.shared_rate
+        # the fallback's base: the rate, but never a probe above the last cut's ceiling
+        ceiling = int(reply[8]) / 1000
+        share.rate = min(self.shared_rate, ceiling) if ceiling else self.shared_rate
         if beat:
             share.beat_at = now
             share.processes = max(1, int(reply[6]))
