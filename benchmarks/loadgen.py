@@ -38,6 +38,9 @@ from benchmarks.common import (
 Batch = Callable[[int], Awaitable[list[float]]]
 
 CLIENTS = ("aiohttp", "aiodji", "aiodji-bulk", "httpx", "requests")
+# aiodji's gather with a fixed ``rate_limit=`` far above what the loop can send (benchmarks.cpu)
+FIXED_RATE_CLIENT = "aiodji-fixed"
+FIXED_RATE = 100_000.0
 ASYNC_ON_AIOHTTP = ("aiohttp", "aiodji", "aiodji-bulk")  # the ones also measured with uvloop
 
 
@@ -48,11 +51,13 @@ def _check(status: int, body: bytes) -> None:
 
 
 async def _measure(batch: Batch, concurrency: int, seconds: float, cap: int) -> dict[str, Any]:
+    """A warm-up batch, then one measured batch: about ``seconds`` long, or exactly ``-cap``
+    requests when ``cap`` is negative (the fixed N of :mod:`benchmarks.cpu`)."""
     warm = max(4 * concurrency, 300)
     started = time.perf_counter()
     await batch(warm)
     rate = warm / (time.perf_counter() - started)
-    n = max(4 * concurrency, min(cap, int(rate * seconds)))
+    n = -cap if cap < 0 else max(4 * concurrency, min(cap, int(rate * seconds)))
     cpu0 = time.process_time()
     t0 = time.perf_counter()
     latencies = await batch(n)
@@ -108,12 +113,23 @@ async def run_aiohttp(url: str, token: str, targets: Targets, c: int, s: float, 
 
 
 async def run_aiodji(
-    url: str, token: str, targets: Targets, c: int, s: float, cap: int, bulk: bool
+    url: str,
+    token: str,
+    targets: Targets,
+    c: int,
+    s: float,
+    cap: int,
+    bulk: bool,
+    rate_limit: float | None = None,
 ) -> Any:
     import aiodji
 
     async with aiodji.Client(
-        token=token, base_url=url, allow_insecure_http=True, max_connections=c
+        token=token,
+        base_url=url,
+        allow_insecure_http=True,
+        max_connections=c,
+        rate_limit=rate_limit,
     ) as dji:
         limiter = install_timed_limiter(dji)
         views = {p: dji.project(p).converters for p in {p for p, _ in targets}}
@@ -209,7 +225,7 @@ async def run_requests(url: str, token: str, targets: Targets, c: int, s: float,
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--client", choices=CLIENTS, required=True)
+    parser.add_argument("--client", choices=(*CLIENTS, FIXED_RATE_CLIENT), required=True)
     parser.add_argument("--concurrency", type=int, required=True)
     parser.add_argument("--url", required=True)
     parser.add_argument("--token", required=True)
@@ -217,15 +233,19 @@ def main() -> None:
     parser.add_argument("--uvloop", action="store_true")
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--cap", type=int, default=200_000, help="most requests measured")
+    parser.add_argument("--requests", type=int, help="measure exactly this many (not --seconds)")
     args = parser.parse_args()
     targets = [tuple(t) for t in orjson.loads(args.targets)]
-    common = (args.url, args.token, targets, args.concurrency, args.seconds, args.cap)
+    cap = -args.requests if args.requests else args.cap
+    common = (args.url, args.token, targets, args.concurrency, args.seconds, cap)
 
     async def go() -> Any:
         if args.client == "aiohttp":
             return await run_aiohttp(*common)
         if args.client in ("aiodji", "aiodji-bulk"):
             return await run_aiodji(*common, bulk=args.client == "aiodji-bulk")
+        if args.client == FIXED_RATE_CLIENT:
+            return await run_aiodji(*common, bulk=False, rate_limit=FIXED_RATE)
         if args.client == "httpx":
             return await run_httpx(*common)
         return await run_requests(*common)
