@@ -1,33 +1,41 @@
 """CPU per request and req/s where users measure them: raw aiohttp vs aiodji, interleaved.
 
-``python -m benchmarks.cpu [--requests 10000] [--repeats 5] [--concurrency 64 256]
-[--out speed]`` runs, against the fixed-reply server (nginx) on loopback, each of
+``python -m benchmarks.cpu [--requests 10000] [--processes 5] [--rounds 2]
+[--concurrency 64 256] [--out speed]`` measures, against the fixed-reply server (nginx) on
+loopback, the converter ``set_enabled`` PUT sent by
 
 * ``aiohttp``: raw aiohttp, a semaphore over a gather (the baseline);
 * ``aiodji``: ``asyncio.gather`` of ``converters.set_enabled`` (the adaptive default limiter);
 * ``aiodji-bulk``: the bulk engine, ``dji.bulk.set_converters_enabled``;
-* ``aiodji-fixed``: the gather again with a fixed ``rate_limit=100000`` (never the bottleneck),
+* ``aiodji-fixed``: the gather again with a fixed ``rate_limit=100000`` (never the bottleneck).
 
-each run a fresh process measuring exactly ``--requests`` requests after a warm-up, runs
-interleaved (A B C D A B C D …) so a neighbour's load falls on every client alike. CPU µs per
-request is ``time.process_time()`` of the client process over the measured batch: on a shared
-machine it is the steadier figure; req/s moves with whatever else runs. Ratios are taken per
-repeat against the raw aiohttp run of the same repeat, then summarized (median and range).
-Writes ``benchmarks/results/<out>.json`` and ``.md``.
+All four run in one client process (pinned to its core, nginx on the other), each with its own
+session and connections, after a warm-up: ``--rounds`` rounds of one batch of ``--requests``
+requests per client, the order rotated each round (A B C D, B C D A, …), ``gc.collect()``
+before each batch. CPU µs per request is ``time.process_time()`` over the batch, so it is taken
+in the same process as raw aiohttp's; on a machine shared with other work it is the steadier
+figure, req/s moves with whatever else runs. ``--processes`` fresh processes per concurrency,
+interleaved between concurrencies. Each batch's ratio is to the raw aiohttp batch of the same
+round; the table gives the median and the range over every round. Writes
+``benchmarks/results/<out>.json`` and ``.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import gc
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from benchmarks.common import summarize
-from benchmarks.loadgen import FIXED_RATE, FIXED_RATE_CLIENT
+from benchmarks.common import emit, summarize
+from benchmarks.loadgen import FIXED_RATE, FIXED_RATE_CLIENT, batches_of
 from benchmarks.report import _range
 from benchmarks.run import _child
 from benchmarks.servers import cores, fixed_server
@@ -36,41 +44,60 @@ RESULTS = Path(__file__).parent / "results"
 BASE = "aiohttp"
 CLIENTS = (BASE, "aiodji", "aiodji-bulk", FIXED_RATE_CLIENT)
 FIGURES = ("cpu_us", "rps")
+TARGETS = [("bench-project", f"conv-{i}") for i in range(64)]
 
 
-def interleaved(
-    url: str, requests: int, repeats: int, concurrency: list[int]
-) -> dict[tuple[str, int], list[dict[str, Any]]]:
-    """Every client at every concurrency, ``repeats`` rounds; one fresh process per run."""
-    targets = orjson.dumps([["bench-project", f"conv-{i}"] for i in range(64)]).decode()
-    runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for rep in range(repeats):
-        for c in concurrency:
-            for client in CLIENTS:
-                argv = ["--client", client, "--concurrency", str(c), "--url", url]
-                argv += ["--token", "bench-token", "--targets", targets]
-                argv += ["--requests", str(requests)]
-                result = _child("benchmarks.loadgen", argv)
-                runs.setdefault((client, c), []).append(result)
-                print(
-                    f"  [{rep + 1}/{repeats}] C={c:<4} {client:13} {result['rps']:7.0f} req/s"
-                    f" {result['cpu_us']:6.1f} CPU us/req",
-                    flush=True,
-                )
+async def one_process(url: str, c: int, requests: int, rounds: int) -> dict[str, Any]:
+    """Every client's batches in this process, interleaved: ``{client: [round results]}``."""
+    out: dict[str, list[dict[str, float]]] = {name: [] for name in CLIENTS}
+    async with contextlib.AsyncExitStack() as stack:
+        batches = {
+            name: await stack.enter_async_context(batches_of(name, url, "t", TARGETS, c))
+            for name in CLIENTS
+        }
+        for batch in batches.values():  # open the connections, warm every path
+            await batch(max(4 * c, 1000))
+        for r in range(rounds):
+            for k in range(len(CLIENTS)):
+                name = CLIENTS[(r + k) % len(CLIENTS)]
+                gc.collect()
+                cpu0, t0 = time.process_time(), time.perf_counter()
+                await batches[name](requests)
+                wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+                out[name].append({"rps": requests / wall, "cpu_us": cpu / requests * 1e6})
+    return out
+
+
+def collect(url: str, args: argparse.Namespace) -> dict[int, dict[str, list[dict[str, float]]]]:
+    """``--processes`` fresh client processes per concurrency, interleaved across them."""
+    runs: dict[int, dict[str, list[dict[str, float]]]] = {}
+    for p in range(args.processes):
+        for c in args.concurrency:
+            child = ["--child", "--url", url, "--concurrency", str(c)]
+            child += ["--requests", str(args.requests), "--rounds", str(args.rounds)]
+            result = _child("benchmarks.cpu", child)
+            per = runs.setdefault(c, {name: [] for name in CLIENTS})
+            for name in CLIENTS:
+                per[name].extend(result[name])
+            line = " ".join(
+                f"{name}={sum(x['cpu_us'] for x in result[name]) / args.rounds:.0f}"
+                for name in CLIENTS
+            )
+            print(f"  [{p + 1}/{args.processes}] C={c:<4} CPU us/req {line}", flush=True)
     return runs
 
 
-def rows_of(runs: dict[tuple[str, int], list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Per client and C: each figure's median/range, and its ratio to raw aiohttp per repeat."""
+def rows_of(runs: dict[int, dict[str, list[dict[str, float]]]]) -> list[dict[str, Any]]:
+    """Per client and C: each figure's median/range, and its ratio to raw aiohttp per round."""
     rows = []
-    for (client, c), results in runs.items():
-        base = runs[(BASE, c)]
-        row: dict[str, Any] = {"client": client, "concurrency": c}
-        for fig in FIGURES:
-            row[fig] = summarize([r[fig] for r in results])
-            ratios = [r[fig] / b[fig] for r, b in zip(results, base, strict=True)]
-            row[f"{fig}_ratio"] = summarize(ratios)
-        rows.append(row)
+    for c, per in runs.items():
+        for name in CLIENTS:
+            row: dict[str, Any] = {"client": name, "concurrency": c, "batches": len(per[name])}
+            for fig in FIGURES:
+                row[fig] = summarize([r[fig] for r in per[name]])
+                ratios = [r[fig] / b[fig] for r, b in zip(per[name], per[BASE], strict=True)]
+                row[f"{fig}_ratio"] = summarize(ratios)
+            rows.append(row)
     return rows
 
 
@@ -78,12 +105,13 @@ def render(report: dict[str, Any]) -> str:
     lines = [
         f"# CPU per request and req/s against {report['server']} ({report['date']})",
         "",
-        f"{report['repeats']} interleaved runs of each client at each concurrency, "
-        f"{report['requests']:,} measured requests per run (after a warm-up), each run a fresh "
-        f"process; pinning: {report['pinning']}. Load average before/after: "
-        f"{report['load_before']:.2f} / {report['load_after']:.2f} (the machine is shared with "
-        "other engineers' test runs: req/s moves with their load, CPU per request much less). "
-        "Median (range); × aiohttp is the ratio to the raw aiohttp run of the same round. "
+        f"{report['processes']} client processes per concurrency, each running the four clients "
+        f"interleaved for {report['rounds']} rounds of {report['requests']:,} requests per "
+        f"client (after a warm-up): {report['processes'] * report['rounds']} batches per row. "
+        f"Pinning: {report['pinning']}. Load average before/after: "
+        f"{report['load_before']:.2f} / {report['load_after']:.2f} (2 cores shared with other "
+        "engineers' test runs: req/s moves with their load, CPU per request much less). "
+        "Median (range); × aiohttp: the ratio to the raw aiohttp batch of the same round. "
         f"`aiodji-fixed` is the gather with `rate_limit={FIXED_RATE:.0f}`.",
         "",
         "| client | C | CPU µs/req | CPU × aiohttp | req/s | req/s × aiohttp |",
@@ -103,28 +131,34 @@ def render(report: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=10_000)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--processes", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--out", default="speed", help="results/<out>.json and .md")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        c = args.concurrency[0]
+        emit(asyncio.run(one_process(args.url, c, args.requests, args.rounds)))
+        return
     pair = cores()
     report: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "python": sys.version.split()[0],
         "requests": args.requests,
-        "repeats": args.repeats,
+        "processes": args.processes,
+        "rounds": args.rounds,
         "pinning": f"server on core {pair[0]}, clients on core {pair[1]}" if pair else "none",
         "load_before": os.getloadavg()[0],
     }
     with fixed_server() as server:
         report["server"] = server.kind
         print(f"server: {server.kind}", flush=True)
-        runs = interleaved(server.url, args.requests, args.repeats, args.concurrency)
+        runs = collect(server.url, args)
     report["load_after"] = os.getloadavg()[0]
     report["rows"] = rows_of(runs)
-    report["runs"] = [
-        {"client": client, "concurrency": c, "results": results}
-        for (client, c), results in runs.items()
-    ]
+    report["runs"] = {str(c): per for c, per in runs.items()}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.out}.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
     text = render(report)

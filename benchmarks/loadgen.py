@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -84,7 +85,9 @@ def _headers(token: str, project: str) -> dict[str, str]:
     }
 
 
-async def run_aiohttp(url: str, token: str, targets: Targets, c: int, s: float, cap: int) -> Any:
+@contextlib.asynccontextmanager
+async def aiohttp_batches(url: str, token: str, targets: Targets, c: int) -> AsyncIterator[Batch]:
+    """Raw aiohttp: a semaphore of ``c`` over a gather of the PUTs (the baseline)."""
     import aiohttp
 
     connector = aiohttp.TCPConnector(limit=c)
@@ -109,19 +112,25 @@ async def run_aiohttp(url: str, token: str, targets: Targets, c: int, s: float, 
             await asyncio.gather(*(one(i, lat) for i in range(n)))
             return lat
 
+        yield batch
+
+
+async def run_aiohttp(url: str, token: str, targets: Targets, c: int, s: float, cap: int) -> Any:
+    async with aiohttp_batches(url, token, targets, c) as batch:
         return await _measure(batch, c, s, cap)
 
 
-async def run_aiodji(
+@contextlib.asynccontextmanager
+async def aiodji_batches(
     url: str,
     token: str,
     targets: Targets,
     c: int,
-    s: float,
-    cap: int,
+    *,
     bulk: bool,
     rate_limit: float | None = None,
-) -> Any:
+) -> AsyncIterator[Batch]:
+    """aiodji: a gather of ``set_enabled`` through the Client's limiter, or the bulk engine."""
     import aiodji
 
     async with aiodji.Client(
@@ -156,7 +165,23 @@ async def run_aiodji(
                 raise RuntimeError(f"{failed} bulk items failed")
             return limiter.latencies
 
-        return await _measure(bulk_batch if bulk else gather_batch, c, s, cap)
+        yield bulk_batch if bulk else gather_batch
+
+
+def batches_of(client: str, url: str, token: str, targets: Targets, c: int) -> Any:
+    """The batch context manager of one async-on-aiohttp client name (``benchmarks.cpu``)."""
+    if client == "aiohttp":
+        return aiohttp_batches(url, token, targets, c)
+    if client == FIXED_RATE_CLIENT:
+        return aiodji_batches(url, token, targets, c, bulk=False, rate_limit=FIXED_RATE)
+    return aiodji_batches(url, token, targets, c, bulk=client == "aiodji-bulk")
+
+
+async def run_aiodji(
+    url: str, token: str, targets: Targets, c: int, s: float, cap: int, client: str
+) -> Any:
+    async with batches_of(client, url, token, targets, c) as batch:
+        return await _measure(batch, c, s, cap)
 
 
 async def run_httpx(url: str, token: str, targets: Targets, c: int, s: float, cap: int) -> Any:
@@ -242,10 +267,8 @@ def main() -> None:
     async def go() -> Any:
         if args.client == "aiohttp":
             return await run_aiohttp(*common)
-        if args.client in ("aiodji", "aiodji-bulk"):
-            return await run_aiodji(*common, bulk=args.client == "aiodji-bulk")
-        if args.client == FIXED_RATE_CLIENT:
-            return await run_aiodji(*common, bulk=False, rate_limit=FIXED_RATE)
+        if args.client in ("aiodji", "aiodji-bulk", FIXED_RATE_CLIENT):
+            return await run_aiodji(*common, client=args.client)
         if args.client == "httpx":
             return await run_httpx(*common)
         return await run_requests(*common)
