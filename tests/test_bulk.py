@@ -338,6 +338,28 @@ async def test_retried_items_report_their_attempts() -> None:
 
 async def test_run_bulk_window_bounds_items_taken_ahead() -> None:
     taken = 0
+
+    def source() -> Iterator[int]:
+        nonlocal taken
+        for i in range(100):
+            taken += 1
+            yield i
+
+    async def fn(item: int) -> int:
+        return item
+
+    run = run_bulk(source(), fn, concurrency=2, window=5)
+    results = aiter(run)
+    first = await anext(results)
+    for _ in range(20):  # the consumer stops: results pile up until the window is full
+        await asyncio.sleep(0)
+    assert first.ok and taken == 5 + 1  # the window (not the default 16) + the one consumed
+    rest = [r async for r in results]
+    assert len(rest) == 99 and run.report.succeeded == 100
+
+
+async def test_run_bulk_takes_no_item_of_a_sync_source_before_a_worker_is_free() -> None:
+    taken = 0
     gate = asyncio.Event()
 
     def source() -> Iterator[int]:
@@ -354,7 +376,7 @@ async def test_run_bulk_window_bounds_items_taken_ahead() -> None:
     consumer = asyncio.create_task(run.run())
     for _ in range(20):
         await asyncio.sleep(0)
-    assert taken == 5  # the window, not the default max(2 × 2, 16)
+    assert taken == 2  # the workers read the source themselves: nothing waits in a queue
     gate.set()
     report = await asyncio.wait_for(consumer, 5)
     assert report.succeeded == 100
