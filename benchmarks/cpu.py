@@ -12,9 +12,10 @@ loopback, the converter ``set_enabled`` PUT sent by
 All four run in one client process (pinned to its core, nginx on the other), each with its own
 session and connections, after a warm-up: ``--rounds`` rounds of one batch of ``--requests``
 requests per client, the order rotated each round (A B C D, B C D A, …), ``gc.collect()``
-before each batch. CPU µs per request is ``time.process_time()`` over the batch, so it is taken
-in the same process as raw aiohttp's; on a machine shared with other work it is the steadier
-figure, req/s moves with whatever else runs. ``--processes`` fresh processes per concurrency,
+before each batch; aiodji with the Client's own limiter (no latency recording). CPU µs per
+request is ``time.process_time()`` over the batch, so it is taken in the same process as raw
+aiohttp's; on a machine shared with other work it is the steadier figure, req/s moves with
+whatever else runs. ``--processes`` fresh processes per concurrency,
 interleaved between concurrencies. Each batch's ratio is to the raw aiohttp batch of the same
 round; the table gives the median and the range over every round. Writes
 ``benchmarks/results/<out>.json`` and ``.md``.
@@ -52,7 +53,9 @@ async def one_process(url: str, c: int, requests: int, rounds: int) -> dict[str,
     out: dict[str, list[dict[str, float]]] = {name: [] for name in CLIENTS}
     async with contextlib.AsyncExitStack() as stack:
         batches = {
-            name: await stack.enter_async_context(batches_of(name, url, "t", TARGETS, c))
+            name: await stack.enter_async_context(
+                batches_of(name, url, "t", TARGETS, c, timed=False)
+            )
             for name in CLIENTS
         }
         for batch in batches.values():  # open the connections, warm every path

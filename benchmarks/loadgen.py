@@ -129,8 +129,11 @@ async def aiodji_batches(
     *,
     bulk: bool,
     rate_limit: float | None = None,
+    timed: bool = True,
 ) -> AsyncIterator[Batch]:
-    """aiodji: a gather of ``set_enabled`` through the Client's limiter, or the bulk engine."""
+    """aiodji: a gather of ``set_enabled`` through the Client's limiter, or the bulk engine.
+    ``timed=False``: the Client's own limiter, no latencies (what :mod:`benchmarks.cpu` runs:
+    the timing wrapper costs a coroutine per queued call)."""
     import aiodji
 
     async with aiodji.Client(
@@ -140,11 +143,12 @@ async def aiodji_batches(
         max_connections=c,
         rate_limit=rate_limit,
     ) as dji:
-        limiter = install_timed_limiter(dji)
+        limiter = install_timed_limiter(dji) if timed else None
         views = {p: dji.project(p).converters for p in {p for p, _ in targets}}
 
         async def gather_batch(n: int) -> list[float]:
-            limiter.latencies = []
+            if limiter is not None:
+                limiter.latencies = []
             await asyncio.gather(
                 *(
                     views[targets[i % len(targets)][0]].set_enabled(
@@ -153,28 +157,31 @@ async def aiodji_batches(
                     for i in range(n)
                 )
             )
-            return limiter.latencies
+            return limiter.latencies if limiter is not None else []
 
         async def bulk_batch(n: int) -> list[float]:
-            limiter.latencies = []
+            if limiter is not None:
+                limiter.latencies = []
             items = (targets[i % len(targets)] for i in range(n))
             failed = 0
             async for r in dji.bulk.set_converters_enabled(items, enabled=True, concurrency=c):
                 failed += not r.ok
             if failed:
                 raise RuntimeError(f"{failed} bulk items failed")
-            return limiter.latencies
+            return limiter.latencies if limiter is not None else []
 
         yield bulk_batch if bulk else gather_batch
 
 
-def batches_of(client: str, url: str, token: str, targets: Targets, c: int) -> Any:
+def batches_of(
+    client: str, url: str, token: str, targets: Targets, c: int, *, timed: bool = True
+) -> Any:
     """The batch context manager of one async-on-aiohttp client name (``benchmarks.cpu``)."""
     if client == "aiohttp":
         return aiohttp_batches(url, token, targets, c)
-    if client == FIXED_RATE_CLIENT:
-        return aiodji_batches(url, token, targets, c, bulk=False, rate_limit=FIXED_RATE)
-    return aiodji_batches(url, token, targets, c, bulk=client == "aiodji-bulk")
+    rate = FIXED_RATE if client == FIXED_RATE_CLIENT else None
+    bulk = client == "aiodji-bulk"
+    return aiodji_batches(url, token, targets, c, bulk=bulk, rate_limit=rate, timed=timed)
 
 
 async def run_aiodji(
