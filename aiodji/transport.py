@@ -94,7 +94,7 @@ class _Call:
     headers: dict[str, str]
     body: bytes | None
     request_id: str
-    started: float  # time.monotonic() at the start of the call
+    started: float  # time.monotonic() when the call began (before its first admission)
     attempt: int = 0
     retries: int = 0  # retries that count against max_retries and the budget
     waits: int = 0  # rate-limit waits
@@ -221,6 +221,7 @@ class Transport:
         project = project_uuid if org_level else (project_uuid or options.project_uuid)
         body = None if json is None else _json_body(json)  # a bad body fails before any wait
         call: _Call | None = None
+        started = time.monotonic()  # elapsed covers the wait for admission too
         session = self._session
         if session is None or self._closed:
             session = self.session()
@@ -237,7 +238,7 @@ class Transport:
                 if call is None:
                     # built once admitted: the calls of a large gather wait without their
                     # headers, URL and record (fewer live objects for the GC to walk)
-                    call = self._prepare(method, path, options.language, project, params, body)
+                    call = self._prepare(method, path, options, project, params, body, started)
                 call.attempt += 1
                 if hooks is not None and hooks.on_request:
                     event = RequestEvent(
@@ -264,10 +265,11 @@ class Transport:
         self,
         method: str,
         path: str,
-        language: str | None,
+        options: CallOptions,
         project: str | None,
         params: Mapping[str, Any] | None,
         body: bytes | None,
+        started: float,
     ) -> _Call:
         """Everything every attempt sends alike: URL, query, headers, body, request id."""
         method = method.upper()
@@ -276,8 +278,8 @@ class Transport:
         request_id = _request_id()
         headers = dict(self._base_headers)
         headers["X-Request-Id"] = request_id
-        if language:
-            headers["X-Language"] = language
+        if options.language:
+            headers["X-Language"] = options.language
         if project:
             headers["X-Project-Uuid"] = project
         if body is not None:
@@ -286,7 +288,7 @@ class Transport:
         # them (it would turn %2E%2E back into ".." and drop a segment)
         url = URL(self.config.base_url + path, encoded=True)
         query = _clean_params(params) if params else None
-        return _Call(method, path, url, query, headers, body, request_id, time.monotonic())
+        return _Call(method, path, url, query, headers, body, request_id, started)
 
     async def _attempt(
         self, session: aiohttp.ClientSession, call: _Call, options: CallOptions
