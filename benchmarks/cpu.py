@@ -92,37 +92,53 @@ async def one_process(url: str, c: int, requests: int, rounds: int) -> dict[str,
 
 
 def collect(url: str, args: argparse.Namespace) -> dict[int, dict[str, list[dict[str, float]]]]:
-    """``--processes`` fresh client processes per concurrency, interleaved across them."""
+    """``--processes`` fresh client processes per concurrency, interleaved across them (and
+    with ``--against``'s checkout: its clients are named ``<client>@<label>``)."""
+    trees = [(None, "")] + ([(args.against, "@" + args.label)] if args.against else [])
     runs: dict[int, dict[str, list[dict[str, float]]]] = {}
     for p in range(args.processes):
         for c in args.concurrency:
-            child = ["--child", "--url", url, "--concurrency", str(c)]
-            child += ["--requests", str(args.requests), "--rounds", str(args.rounds)]
-            result = _child("benchmarks.cpu", child)
-            per = runs.setdefault(c, {name: [] for name in CLIENTS})
-            for name in CLIENTS:
-                per[name].extend(result[name])
-            line = " ".join(
-                f"{name}={sum(x['cpu_us'] for x in result[name]) / args.rounds:.0f}"
-                for name in CLIENTS
-            )
-            print(f"  [{p + 1}/{args.processes}] C={c:<4} CPU us/req {line}", flush=True)
+            for cwd, suffix in trees:
+                child = ["--child", "--url", url, "--concurrency", str(c)]
+                child += ["--requests", str(args.requests), "--rounds", str(args.rounds)]
+                result = _child("benchmarks.cpu", child, cwd=cwd)
+                per = runs.setdefault(c, {})
+                for name in CLIENTS:
+                    per.setdefault(name + suffix, []).extend(result[name])
+                line = " ".join(
+                    f"{name}={sum(x['cpu_us'] for x in result[name]) / args.rounds:.0f}"
+                    for name in CLIENTS
+                )
+                print(
+                    f"  [{p + 1}/{args.processes}] C={c:<4}{suffix} CPU us/req {line}", flush=True
+                )
     return runs
 
 
 def rows_of(runs: dict[int, dict[str, list[dict[str, float]]]]) -> list[dict[str, Any]]:
-    """Per client and C: each figure's median/range, and its ratio to raw aiohttp per round."""
+    """Per client and C: each figure's median/range, and its ratio to raw aiohttp per round
+    (the raw aiohttp of the same process and round: ``aiohttp@<label>`` for a label's rows)."""
     rows = []
     for c, per in runs.items():
-        for name in CLIENTS:
-            row: dict[str, Any] = {"client": name, "concurrency": c, "batches": len(per[name])}
+        for name, results in per.items():
+            base = per[BASE + name[len(name.split("@")[0]) :]]
+            row: dict[str, Any] = {"client": name, "concurrency": c, "batches": len(results)}
             for fig in FIGURES:
-                row[fig] = summarize([r[fig] for r in per[name]])
+                row[fig] = summarize([r[fig] for r in results])
             for fig in RATIOS:
-                ratios = [r[fig] / b[fig] for r, b in zip(per[name], per[BASE], strict=True)]
+                ratios = [r[fig] / b[fig] for r, b in zip(results, base, strict=True)]
                 row[f"{fig}_ratio"] = summarize(ratios)
             rows.append(row)
     return rows
+
+
+def _against(report: dict[str, Any]) -> str:
+    if not report.get("against"):
+        return ""
+    return (
+        f" `<client>@{report['label']}`: the same client run from another checkout "
+        f"({report['against']}), its processes interleaved with these."
+    )
 
 
 def render(report: dict[str, Any]) -> str:
@@ -136,7 +152,7 @@ def render(report: dict[str, Any]) -> str:
         f"{report['load_before']:.2f} / {report['load_after']:.2f} (2 cores shared with other "
         "engineers' test runs: req/s moves with their load, CPU per request much less). "
         "Median (range); × aiohttp: the ratio to the raw aiohttp batch of the same round. "
-        f"`aiodji-fixed` is the gather with `rate_limit={FIXED_RATE:.0f}`.",
+        f"`aiodji-fixed` is the gather with `rate_limit={FIXED_RATE:.0f}`.{_against(report)}",
         "",
         "GC µs/req: time in the cyclic garbage collector per request (part of the CPU figure; "
         "a gather keeps every waiting call alive, so the collector walks them all).",
@@ -145,7 +161,12 @@ def render(report: dict[str, Any]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     order = {name: i for i, name in enumerate(CLIENTS)}
-    for row in sorted(report["rows"], key=lambda r: (r["concurrency"], order[r["client"]])):
+
+    def key(row: dict[str, Any]) -> tuple[int, bool, int]:
+        name, _, label = row["client"].partition("@")
+        return row["concurrency"], bool(label), order[name]
+
+    for row in sorted(report["rows"], key=key):
         lines.append(
             f"| {row['client']} | {row['concurrency']} | {_range(row['cpu_us'], '.1f')} | "
             f"{_range(row['cpu_us_ratio'], '.2f')} | {_range(row['rps'], '.0f')} | "
@@ -162,6 +183,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--out", default="speed", help="results/<out>.json and .md")
+    parser.add_argument("--against", help="another checkout's directory, run interleaved")
+    parser.add_argument("--label", default="before", help="its clients' suffix: name@label")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -178,6 +201,8 @@ def main() -> None:
         "rounds": args.rounds,
         "pinning": f"server on core {pair[0]}, clients on core {pair[1]}" if pair else "none",
         "load_before": os.getloadavg()[0],
+        "against": args.against,
+        "label": args.label,
     }
     with fixed_server() as server:
         report["server"] = server.kind
