@@ -197,6 +197,7 @@ class Client:
         new_timeouts = timeouts_from(timeout, default=options.timeouts)
         new_retry = retries_from(max_retries, retry or options.retry)
         check_call_settings(new_timeouts, new_retry)
+        _check_view_budget(new_retry, self._transport.config.retry)
         language = language_from(language)
         if project_uuid is not None:
             require_text("project_uuid", project_uuid)
@@ -359,6 +360,17 @@ class Client:
                 request_id=raw.request_id,
                 attempts=raw.attempts,
             ) from None
+
+
+def _check_view_budget(retry: RetryPolicy, client_retry: RetryPolicy) -> None:
+    """The retry budget is one per Client (all its views spend it): a view's policy cannot
+    change it, so asking for another one is an error rather than silently ignored."""
+    for name in ("budget_ratio", "budget_reserve"):
+        if getattr(retry, name) != getattr(client_retry, name):
+            raise ConfigError(
+                f"retry.{name} is Client-wide (one retry budget shared by every view): set it "
+                f"on aiodji.Client(retry=...), not in with_options()"
+            )
 
 
 def _is_wire_path(path: str) -> bool:

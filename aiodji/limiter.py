@@ -14,13 +14,14 @@ most ``burst + rate·w`` requests go.
 The rate comes from :class:`aiodji.ratecontrol.RateController` (pure; it documents the model):
 the configured ``rate_limit`` exactly, or an adaptive CUBIC-like rate fed by reply feedback.
 
-The interface the Transport uses (a Redis-shared limiter offers the same; see
-:class:`RateGate`): ``async with limiter as sent_at`` around each attempt (``sent_at`` = the loop
-time of admission), then ``on_success()`` or ``on_rate_limited(sent_at) -> RateSignal``, and
-``pause(seconds)`` when :func:`aiodji.retry.decide` says so; ``stats`` is a frozen snapshot.
-The Transport calls this Limiter's own ``admit_now()`` / ``admit()`` / ``release()`` instead of
-``async with`` (two coroutines fewer per attempt) unless a subclass overrides ``__aenter__`` or
-``__aexit__`` (the Redis-shared one does).
+The one interface the Transport uses, :class:`RateGate` (a Redis-shared limiter overrides the
+same methods): per attempt ``admit_now()`` (admitted at once: the loop time; else None and
+nothing taken) or else ``await admit()`` (waits its turn, then the loop time of admission),
+``release()`` when the attempt is over; then ``on_success()`` or
+``on_rate_limited(sent_at) -> RateSignal``, and ``pause(seconds)`` when
+:func:`aiodji.retry.decide` says so; ``stats`` is a frozen snapshot. No coroutine is made when
+``admit_now()`` admits (the usual case). ``async with limiter as sent_at`` is the same pair
+for code that wants a block.
 """
 
 from __future__ import annotations
@@ -79,14 +80,11 @@ class LimiterStats:
 class RateGate(Protocol):
     """What the Transport needs from a limiter (``Limiter``, or a shared one)."""
 
-    async def __aenter__(self) -> float: ...
+    def admit_now(self) -> float | None: ...
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
+    async def admit(self) -> float: ...
+
+    def release(self) -> None: ...
 
     def on_success(self) -> None: ...
 
@@ -128,7 +126,8 @@ class Gcra:
 
 
 class Limiter:
-    """Admit requests: ``async with limiter as sent_at: ...`` around each HTTP attempt."""
+    """Admit requests: ``admit_now()`` or ``await admit()``, then ``release()``, around each
+    HTTP attempt (:class:`RateGate`)."""
 
     def __init__(
         self,
@@ -211,9 +210,9 @@ class Limiter:
 
     # -- admission ---------------------------------------------------------------------------
     def admit_now(self) -> float | None:
-        """The fast path of ``__aenter__`` without a coroutine: when a slot is free, nothing is
-        queued and the gate admits now, take the slot and return the loop time; else None
-        (nothing taken: ``await admit()`` then waits its turn)."""
+        """Admission without a coroutine: when a slot is free, nothing is queued and the gate
+        admits now, take the slot and return the loop time; else None (nothing taken:
+        ``await admit()`` then waits its turn)."""
         sem = self._sem
         if sem._value <= 0 or self._queue or sem.locked():
             return None
@@ -258,6 +257,7 @@ class Limiter:
             self._release_ready()
 
     async def __aenter__(self) -> float:
+        """``async with limiter as sent_at``: :meth:`admit` … :meth:`release` as a block."""
         return await self.admit()
 
     async def __aexit__(

@@ -166,11 +166,6 @@ class RateController:
             return RateSignal.SATURATION
         return RateSignal.CONGESTION
 
-    def accepted_rate(self, now: float) -> float:
-        """Accepted replies per second over the window."""
-        self._advance(now)
-        return sum(self._accepted) / self._span(now)
-
     # -- internals --------------------------------------------------------------------------
     def _congestion(self, now: float) -> None:
         self.congestion_events += 1

@@ -29,7 +29,6 @@ __all__ = [
     "backoff",
     "decide",
     "parse_retry_after",
-    "retry_delay",
     "should_retry",
 ]
 
@@ -61,9 +60,11 @@ class RetryPolicy:
     """How often and how long to retry one call.
 
     ``max_retries``: retries after the first attempt. Delays grow ``backoff_base × 2ⁿ`` with up to
-    25 % jitter, capped at ``backoff_max``; a server ``Retry-After`` up to ``retry_after_max`` is
-    honoured instead. ``budget_ratio``/``budget_reserve``: the Client-wide retry budget (see
-    :class:`RetryBudget`) that stops retry storms when the server is down.
+    25 % jitter, capped at ``backoff_max``; a rate-limited reply's ``Retry-After`` is waited
+    instead, up to ``retry_after_max`` (beyond it the error comes at once).
+    ``budget_ratio``/``budget_reserve``: the Client-wide retry budget (see
+    :class:`RetryBudget`) that stops retry storms when the server is down; set on the Client
+    (``with_options`` refuses to change them: every view spends the one budget).
     """
 
     max_retries: int = 2
@@ -124,18 +125,6 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not math.isfinite(seconds):
         return None
     return max(0.0, seconds)
-
-
-def retry_delay(
-    attempt: int,
-    policy: RetryPolicy,
-    retry_after: float | None = None,
-    rng: random.Random | None = None,
-) -> float:
-    """The delay before the next attempt: the server's hint when reasonable, else backoff."""
-    if retry_after is not None and retry_after <= policy.retry_after_max:
-        return retry_after
-    return backoff(attempt, policy, rng)
 
 
 class RetryBudget:
@@ -224,4 +213,5 @@ def decide(
         or not should_retry(method, failure, status=status, code=code)
     ):
         return GIVE_UP
-    return Decision(retry=True, delay=retry_delay(retries, policy, retry_after, rng), spends=True)
+    # only a rate-limited reply carries a Retry-After (aiodji.envelope): the others back off
+    return Decision(retry=True, delay=backoff(retries, policy, rng), spends=True)

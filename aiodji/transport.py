@@ -12,9 +12,9 @@ import asyncio
 import contextvars
 import functools
 import logging
+import os
 import random
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -81,6 +81,27 @@ class RawResponse:
     attempts: int
     elapsed: float
     data: Any
+
+
+@define(slots=True)
+class _Call:
+    """One call as :meth:`Transport._prepare` built it (once), and its attempt counts."""
+
+    method: str
+    path: str
+    url: URL
+    query: dict[str, str] | None
+    headers: dict[str, str]
+    body: bytes | None
+    request_id: str
+    started: float  # time.monotonic() when the call began (before its first admission)
+    attempt: int = 0
+    retries: int = 0  # retries that count against max_retries and the budget
+    waits: int = 0  # rate-limit waits
+
+    @property
+    def route(self) -> str:
+        return route_template(self.path)
 
 
 @frozen
@@ -193,149 +214,173 @@ class Transport:
         """Send one API call with retries; return its reply or raise an aiodji error.
 
         ``X-Project-Uuid`` is ``project_uuid`` or the view's project, except for ``org_level``
-        calls, which send only an explicit ``project_uuid``.
+        calls, which send only an explicit ``project_uuid``. The steps: :meth:`_prepare` (once
+        per call), then per attempt admission by the limiter, :meth:`_attempt`, the envelope's
+        judgement, and :meth:`_succeeded` or :meth:`_on_failure` (which raises or waits).
         """
-        method = method.upper()
-        if not path.startswith(API_PREFIX + "/"):
-            path = API_PREFIX + "/" + path.lstrip("/")
-        request_id = str(uuid.uuid4())
-        headers = dict(self._base_headers)
-        headers["X-Request-Id"] = request_id
-        if options.language:
-            headers["X-Language"] = options.language
         project = project_uuid if org_level else (project_uuid or options.project_uuid)
-        if project:
-            headers["X-Project-Uuid"] = project
-        body: bytes | None = None
-        if json is not None:
-            try:
-                body = orjson.dumps(json)
-            except TypeError as exc:  # orjson.JSONEncodeError: a value JSON cannot carry
-                raise InvalidArgumentError(
-                    f"the request body is not JSON-serializable: {exc}"
-                ) from None
-            headers["Content-Type"] = "application/json"
-        query = _clean_params(params) if params else None
-        # aiohttp would label a bodiless POST/PUT octet-stream; asked per call (not on the
-        # session) so that a call with a body skips aiohttp's per-request skip-header work
-        skip_headers = _NO_CONTENT_TYPE if body is None else None
-        # encoded=True: resources percent-encode path parameters; yarl must not re-normalize
-        # them (it would turn %2E%2E back into ".." and drop a segment)
-        url = URL(self.config.base_url + path, encoded=True)
+        body = None if json is None else _json_body(json)  # a bad body fails before any wait
+        call: _Call | None = None
+        started = time.monotonic()  # elapsed covers the wait for admission too
         session = self._session
         if session is None or self._closed:
             session = self.session()
         limiter = self._limiter or self.limiter
-        # this Limiter's own admission, called without the two coroutines of ``async with``
-        own = _own_admission(type(limiter))
         hooks = self.hooks
-        cap = self.config.max_response_bytes
-        started = time.monotonic()
-        attempt = 0
-        retries = 0
-        waits = 0
         self.budget.deposit()
         while True:
-            attempt += 1
             asked = _now() if hooks is not None else 0.0
-            sent_at = limiter.admit_now() if own else None
+            sent_at = limiter.admit_now()
             if sent_at is None:
-                sent_at = await (limiter.admit() if own else limiter.__aenter__())
+                sent_at = await limiter.admit()
             failed: AttemptFailed | None = None
             try:
+                if call is None:
+                    # built once admitted: the calls of a large gather wait without their
+                    # headers, URL and record (fewer live objects for the GC to walk)
+                    call = self._prepare(method, path, options, project, params, body, started)
+                call.attempt += 1
                 if hooks is not None and hooks.on_request:
                     event = RequestEvent(
-                        method, route_template(url.path), attempt, request_id, sent_at - asked
+                        call.method, call.route, call.attempt, call.request_id, sent_at - asked
                     )
                     emit(hooks.on_request, event)
-                async with (
-                    asyncio.timeout(options.deadline),
-                    session.request(
-                        method,
-                        url,
-                        params=query,
-                        data=body,
-                        headers=headers,
-                        allow_redirects=False,
-                        timeout=options.client_timeout,
-                        skip_auto_headers=skip_headers,
-                    ) as resp,
-                ):
-                    length = resp.content_length
-                    if length is not None and length <= cap:
-                        raw = await resp.read()  # the usual case, without another coroutine
-                    else:
-                        raw = await self._read_capped(resp, length)
-                    status, resp_headers = resp.status, resp.headers
-            except (ResponseTooLargeError, aiohttp.ClientError, OSError, TimeoutError) as exc:
-                failed = _attempt_failed(exc, self._host)
+                status, headers, raw = await self._attempt(session, call, options)
+            except AttemptFailed as exc:
+                failed = exc
             finally:
-                if own:
-                    limiter.release()
-                else:
-                    await limiter.__aexit__(None, None, None)
+                limiter.release()
+            assert call is not None  # built in the try above, or it raised
             if failed is None:
                 try:
-                    data = judge_reply(
-                        status, resp_headers, raw, public_gateway=self._public_gateway
-                    )
+                    data = judge_reply(status, headers, raw, public_gateway=self._public_gateway)
                 except AttemptFailed as exc:
                     failed = exc
-            if failed is not None:
-                error = failed.error
-                decision = self._decide(method, failed, options.retry, retries, waits, sent_at)
-                _stamp(error, method, path, request_id, attempt)
-                if hooks is not None:
-                    self._observe_failure(error, decision.retry, decision.delay, started)
-                log.debug(
-                    "%s %s failed (attempt %d, request_id=%s): %s%s",
-                    method,
-                    path,
-                    attempt,
-                    request_id,
-                    type(error).__name__,
-                    ", retrying" if decision.retry else "",
-                )
-                if not decision.retry:
-                    raise error
-                if decision.spends:
-                    retries += 1
-                    self.budget.try_spend()
                 else:
-                    waits += 1
-                if decision.delay > 0:
-                    await asyncio.sleep(decision.delay)
-                continue
-            limiter.on_success()
-            elapsed = time.monotonic() - started
-            if hooks is not None and hooks.on_response:
-                emit(
-                    hooks.on_response,
-                    ResponseEvent(
-                        method, route_template(path), status, 0, attempt, request_id, elapsed
-                    ),
-                )
-            if log.isEnabledFor(logging.DEBUG):
-                log.debug(
-                    "%s %s -> %d in %.3fs (attempts=%d, request_id=%s)",
-                    method,
-                    path,
-                    status,
-                    elapsed,
-                    attempt,
-                    request_id,
-                )
-            return RawResponse(
-                method=method,
-                path=path,
-                status=status,
-                headers=resp_headers,
-                body=raw,
-                request_id=request_id,
-                attempts=attempt,
-                elapsed=elapsed,
-                data=data,
+                    limiter.on_success()
+                    return self._succeeded(call, status, headers, raw, data)
+            await self._on_failure(call, failed, options.retry, sent_at)
+
+    def _prepare(
+        self,
+        method: str,
+        path: str,
+        options: CallOptions,
+        project: str | None,
+        params: Mapping[str, Any] | None,
+        body: bytes | None,
+        started: float,
+    ) -> _Call:
+        """Everything every attempt sends alike: URL, query, headers, body, request id."""
+        method = method.upper()
+        if not path.startswith(API_PREFIX + "/"):
+            path = API_PREFIX + "/" + path.lstrip("/")
+        request_id = _request_id()
+        headers = dict(self._base_headers)
+        headers["X-Request-Id"] = request_id
+        if options.language:
+            headers["X-Language"] = options.language
+        if project:
+            headers["X-Project-Uuid"] = project
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        # encoded=True: resources percent-encode path parameters; yarl must not re-normalize
+        # them (it would turn %2E%2E back into ".." and drop a segment)
+        url = URL(self.config.base_url + path, encoded=True)
+        query = _clean_params(params) if params else None
+        return _Call(method, path, url, query, headers, body, request_id, started)
+
+    async def _attempt(
+        self, session: aiohttp.ClientSession, call: _Call, options: CallOptions
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """One HTTP exchange, bounded by the attempt deadline: status, headers, body (capped).
+        A transport failure comes back as :class:`AttemptFailed`, never as aiohttp's error."""
+        try:
+            async with (
+                asyncio.timeout(options.deadline),
+                session.request(
+                    call.method,
+                    call.url,
+                    params=call.query,
+                    data=call.body,
+                    headers=call.headers,
+                    allow_redirects=False,
+                    timeout=options.client_timeout,
+                    # aiohttp would label a bodiless POST/PUT octet-stream; asked per call (not
+                    # on the session) so a call with a body skips the per-request skip work
+                    skip_auto_headers=_NO_CONTENT_TYPE if call.body is None else None,
+                ) as resp,
+            ):
+                length = resp.content_length
+                if length is not None and length <= self.config.max_response_bytes:
+                    raw = await resp.read()  # the usual case, without another coroutine
+                else:
+                    raw = await self._read_capped(resp, length)
+                return resp.status, resp.headers, raw
+        except (ResponseTooLargeError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise _attempt_failed(exc, self._host) from None
+
+    def _succeeded(
+        self, call: _Call, status: int, headers: Mapping[str, str], raw: bytes, data: Any
+    ) -> RawResponse:
+        """The reply of a call that succeeded: hooks, debug log, the RawResponse."""
+        elapsed = time.monotonic() - call.started
+        hooks = self.hooks
+        if hooks is not None and hooks.on_response:
+            event = ResponseEvent(
+                call.method, call.route, status, 0, call.attempt, call.request_id, elapsed
             )
+            emit(hooks.on_response, event)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s %s -> %d in %.3fs (attempts=%d, request_id=%s)",
+                call.method,
+                call.path,
+                status,
+                elapsed,
+                call.attempt,
+                call.request_id,
+            )
+        return RawResponse(
+            method=call.method,
+            path=call.path,
+            status=status,
+            headers=headers,
+            body=raw,
+            request_id=call.request_id,
+            attempts=call.attempt,
+            elapsed=elapsed,
+            data=data,
+        )
+
+    async def _on_failure(
+        self, call: _Call, failed: AttemptFailed, policy: RetryPolicy, sent_at: float
+    ) -> None:
+        """A failed attempt: stamp its error, decide, tell the hooks and the log; then raise
+        the error, or wait for the retry (the attempt's limiter slot is already released)."""
+        error = failed.error
+        decision = self._decide(call.method, failed, policy, call.retries, call.waits, sent_at)
+        _stamp(error, call.method, call.path, call.request_id, call.attempt)
+        if self.hooks is not None:
+            self._observe_failure(error, decision.retry, decision.delay, call.started)
+        log.debug(
+            "%s %s failed (attempt %d, request_id=%s): %s%s",
+            call.method,
+            call.path,
+            call.attempt,
+            call.request_id,
+            type(error).__name__,
+            ", retrying" if decision.retry else "",
+        )
+        if not decision.retry:
+            raise error
+        if decision.spends:
+            call.retries += 1
+            self.budget.try_spend()
+        else:
+            call.waits += 1
+        if decision.delay > 0:
+            await asyncio.sleep(decision.delay)
 
     def _observe_failure(
         self, error: DJIError, retrying: bool, delay: float, started: float
@@ -375,7 +420,7 @@ class Transport:
         policy: RetryPolicy,
         retries: int,
         waits: int,
-        sent_at: float | None,
+        sent_at: float,
     ) -> Decision:
         """The one place a failure meets the limiter: feedback, then :func:`retry.decide`."""
         error = failed.error
@@ -384,7 +429,7 @@ class Transport:
         rate_limited = isinstance(error, RateLimitError)
         if isinstance(error, RateLimitError):
             retry_after = error.retry_after
-            signal = self.limiter.on_rate_limited(_now() if sent_at is None else sent_at)
+            signal = self.limiter.on_rate_limited(sent_at)
         decision = decide(
             method,
             failed.failure,
@@ -444,12 +489,6 @@ def _now() -> float:
     return asyncio.get_running_loop().time()
 
 
-def _own_admission(cls: type[Limiter]) -> bool:
-    """True when ``cls`` admits through the Limiter's own ``__aenter__``/``__aexit__`` (its
-    ``admit_now``/``admit``/``release`` then say the same without a coroutine)."""
-    return cls.__aenter__ is Limiter.__aenter__ and cls.__aexit__ is Limiter.__aexit__
-
-
 def _attempt_failed(exc: BaseException, host: str) -> AttemptFailed:
     """An aiohttp / socket / timeout failure of one attempt as aiodji's error."""
     if isinstance(exc, ResponseTooLargeError):
@@ -478,6 +517,23 @@ def _attempt_failed(exc: BaseException, host: str) -> AttemptFailed:
         APIConnectionError(f"connection to {host} failed: {type(exc).__name__}: {exc}"),
         Failure.IO,
     )
+
+
+def _request_id() -> str:
+    """A random (version 4) UUID as text, without building a ``uuid.UUID`` (half the CPU)."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+# the UUID's variant digit (RFC 4122: binary 10xx) from any random hex digit
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
+def _json_body(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError as exc:  # orjson.JSONEncodeError: a value JSON cannot carry
+        raise InvalidArgumentError(f"the request body is not JSON-serializable: {exc}") from None
 
 
 def _stamp(error: DJIError, method: str, path: str, request_id: str, attempts: int) -> None:

@@ -84,7 +84,7 @@ class TimedLimiter(Limiter):
             self.admissions.append(now)
         return admitted
 
-    # the Transport calls these three (not ``async with``) on the Limiter's own admission path
+    # the Transport admits through these three (the RateGate protocol)
     def admit_now(self) -> float | None:
         sent_at = super().admit_now()
         if sent_at is not None:

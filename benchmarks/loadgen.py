@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -38,6 +39,9 @@ from benchmarks.common import (
 Batch = Callable[[int], Awaitable[list[float]]]
 
 CLIENTS = ("aiohttp", "aiodji", "aiodji-bulk", "httpx", "requests")
+# aiodji's gather with a fixed ``rate_limit=`` far above what the loop can send (benchmarks.cpu)
+FIXED_RATE_CLIENT = "aiodji-fixed"
+FIXED_RATE = 100_000.0
 ASYNC_ON_AIOHTTP = ("aiohttp", "aiodji", "aiodji-bulk")  # the ones also measured with uvloop
 
 
@@ -48,11 +52,13 @@ def _check(status: int, body: bytes) -> None:
 
 
 async def _measure(batch: Batch, concurrency: int, seconds: float, cap: int) -> dict[str, Any]:
+    """A warm-up batch, then one measured batch: about ``seconds`` long, or exactly ``-cap``
+    requests when ``cap`` is negative (the fixed N of :mod:`benchmarks.cpu`)."""
     warm = max(4 * concurrency, 300)
     started = time.perf_counter()
     await batch(warm)
     rate = warm / (time.perf_counter() - started)
-    n = max(4 * concurrency, min(cap, int(rate * seconds)))
+    n = -cap if cap < 0 else max(4 * concurrency, min(cap, int(rate * seconds)))
     cpu0 = time.process_time()
     t0 = time.perf_counter()
     latencies = await batch(n)
@@ -79,7 +85,9 @@ def _headers(token: str, project: str) -> dict[str, str]:
     }
 
 
-async def run_aiohttp(url: str, token: str, targets: Targets, c: int, s: float, cap: int) -> Any:
+@contextlib.asynccontextmanager
+async def aiohttp_batches(url: str, token: str, targets: Targets, c: int) -> AsyncIterator[Batch]:
+    """Raw aiohttp: a semaphore of ``c`` over a gather of the PUTs (the baseline)."""
     import aiohttp
 
     connector = aiohttp.TCPConnector(limit=c)
@@ -104,22 +112,43 @@ async def run_aiohttp(url: str, token: str, targets: Targets, c: int, s: float, 
             await asyncio.gather(*(one(i, lat) for i in range(n)))
             return lat
 
+        yield batch
+
+
+async def run_aiohttp(url: str, token: str, targets: Targets, c: int, s: float, cap: int) -> Any:
+    async with aiohttp_batches(url, token, targets, c) as batch:
         return await _measure(batch, c, s, cap)
 
 
-async def run_aiodji(
-    url: str, token: str, targets: Targets, c: int, s: float, cap: int, bulk: bool
-) -> Any:
+@contextlib.asynccontextmanager
+async def aiodji_batches(
+    url: str,
+    token: str,
+    targets: Targets,
+    c: int,
+    *,
+    bulk: bool,
+    rate_limit: float | None = None,
+    timed: bool = True,
+) -> AsyncIterator[Batch]:
+    """aiodji: a gather of ``set_enabled`` through the Client's limiter, or the bulk engine.
+    ``timed=False``: the Client's own limiter, no latencies (what :mod:`benchmarks.cpu` runs:
+    the timing wrapper costs a coroutine per queued call)."""
     import aiodji
 
     async with aiodji.Client(
-        token=token, base_url=url, allow_insecure_http=True, max_connections=c
+        token=token,
+        base_url=url,
+        allow_insecure_http=True,
+        max_connections=c,
+        rate_limit=rate_limit,
     ) as dji:
-        limiter = install_timed_limiter(dji)
+        limiter = install_timed_limiter(dji) if timed else None
         views = {p: dji.project(p).converters for p in {p for p, _ in targets}}
 
         async def gather_batch(n: int) -> list[float]:
-            limiter.latencies = []
+            if limiter is not None:
+                limiter.latencies = []
             await asyncio.gather(
                 *(
                     views[targets[i % len(targets)][0]].set_enabled(
@@ -128,19 +157,38 @@ async def run_aiodji(
                     for i in range(n)
                 )
             )
-            return limiter.latencies
+            return limiter.latencies if limiter is not None else []
 
         async def bulk_batch(n: int) -> list[float]:
-            limiter.latencies = []
+            if limiter is not None:
+                limiter.latencies = []
             items = (targets[i % len(targets)] for i in range(n))
             failed = 0
             async for r in dji.bulk.set_converters_enabled(items, enabled=True, concurrency=c):
                 failed += not r.ok
             if failed:
                 raise RuntimeError(f"{failed} bulk items failed")
-            return limiter.latencies
+            return limiter.latencies if limiter is not None else []
 
-        return await _measure(bulk_batch if bulk else gather_batch, c, s, cap)
+        yield bulk_batch if bulk else gather_batch
+
+
+def batches_of(
+    client: str, url: str, token: str, targets: Targets, c: int, *, timed: bool = True
+) -> Any:
+    """The batch context manager of one async-on-aiohttp client name (``benchmarks.cpu``)."""
+    if client == "aiohttp":
+        return aiohttp_batches(url, token, targets, c)
+    rate = FIXED_RATE if client == FIXED_RATE_CLIENT else None
+    bulk = client == "aiodji-bulk"
+    return aiodji_batches(url, token, targets, c, bulk=bulk, rate_limit=rate, timed=timed)
+
+
+async def run_aiodji(
+    url: str, token: str, targets: Targets, c: int, s: float, cap: int, client: str
+) -> Any:
+    async with batches_of(client, url, token, targets, c) as batch:
+        return await _measure(batch, c, s, cap)
 
 
 async def run_httpx(url: str, token: str, targets: Targets, c: int, s: float, cap: int) -> Any:
@@ -209,7 +257,7 @@ async def run_requests(url: str, token: str, targets: Targets, c: int, s: float,
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--client", choices=CLIENTS, required=True)
+    parser.add_argument("--client", choices=(*CLIENTS, FIXED_RATE_CLIENT), required=True)
     parser.add_argument("--concurrency", type=int, required=True)
     parser.add_argument("--url", required=True)
     parser.add_argument("--token", required=True)
@@ -217,15 +265,17 @@ def main() -> None:
     parser.add_argument("--uvloop", action="store_true")
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--cap", type=int, default=200_000, help="most requests measured")
+    parser.add_argument("--requests", type=int, help="measure exactly this many (not --seconds)")
     args = parser.parse_args()
     targets = [tuple(t) for t in orjson.loads(args.targets)]
-    common = (args.url, args.token, targets, args.concurrency, args.seconds, args.cap)
+    cap = -args.requests if args.requests else args.cap
+    common = (args.url, args.token, targets, args.concurrency, args.seconds, cap)
 
     async def go() -> Any:
         if args.client == "aiohttp":
             return await run_aiohttp(*common)
-        if args.client in ("aiodji", "aiodji-bulk"):
-            return await run_aiodji(*common, bulk=args.client == "aiodji-bulk")
+        if args.client in ("aiodji", "aiodji-bulk", FIXED_RATE_CLIENT):
+            return await run_aiodji(*common, client=args.client)
         if args.client == "httpx":
             return await run_httpx(*common)
         return await run_requests(*common)

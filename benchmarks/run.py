@@ -33,9 +33,10 @@ CONCURRENCY = (1, 10, 64, 256)
 FIGURES = ("rps", "p50_ms", "p99_ms", "cpu_us")
 
 
-def _child(module: str, args: list[str]) -> dict[str, Any]:
+def _child(module: str, args: list[str], cwd: str | None = None) -> dict[str, Any]:
+    """One client process (``cwd``: another checkout's code, for an A/B of two versions)."""
     argv = pinned([sys.executable, "-m", module, *args], "client")
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=600, cwd=cwd)
     if out.returncode != 0:
         raise RuntimeError(f"{module} {args[:2]} failed:\n{out.stderr[-3000:]}")
     result: dict[str, Any] = orjson.loads(out.stdout.strip().splitlines()[-1])

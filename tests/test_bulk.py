@@ -58,16 +58,23 @@ async def test_failures_are_results_not_exceptions() -> None:
     assert all(isinstance(r.error, ValueError) and not r.ok for r in run.report.failures)
 
 
+class CountedSource:
+    """A lazy source of ``n`` ints that counts the items taken from it."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.taken = 0
+
+    def __iter__(self) -> Iterator[int]:
+        for i in range(self.n):
+            self.taken += 1
+            yield i
+
+
 async def test_a_fixed_number_of_workers_and_flat_memory_for_a_lazy_source() -> None:
     live = 0
     peak = 0
-    taken = 0
-
-    def source() -> Iterator[int]:
-        nonlocal taken
-        for i in range(20_000):
-            taken += 1
-            yield i
+    source = CountedSource(20_000)
 
     async def work(x: int) -> None:
         nonlocal live, peak
@@ -77,12 +84,12 @@ async def test_a_fixed_number_of_workers_and_flat_memory_for_a_lazy_source() -> 
         live -= 1
 
     tasks_before = len(asyncio.all_tasks())
-    run = run_bulk(source(), work, concurrency=16)
+    run = run_bulk(iter(source), work, concurrency=16)
     max_ahead = 0
     seen = 0
     async for _ in run:
         seen += 1
-        max_ahead = max(max_ahead, taken - seen)
+        max_ahead = max(max_ahead, source.taken - seen)
         # a handful of tasks at any time, never one per item
         assert len(asyncio.all_tasks()) <= tasks_before + 16 + 1
     assert seen == 20_000 and run.report.succeeded == 20_000
@@ -337,24 +344,34 @@ async def test_retried_items_report_their_attempts() -> None:
 
 
 async def test_run_bulk_window_bounds_items_taken_ahead() -> None:
-    taken = 0
-    gate = asyncio.Event()
+    source = CountedSource(100)
 
-    def source() -> Iterator[int]:
-        nonlocal taken
-        for i in range(100):
-            taken += 1
-            yield i
+    async def fn(item: int) -> int:
+        return item
+
+    run = run_bulk(iter(source), fn, concurrency=2, window=5)
+    results = aiter(run)
+    first = await anext(results)
+    for _ in range(20):  # the consumer stops: results pile up until the window is full
+        await asyncio.sleep(0)
+    assert first.ok and source.taken == 5 + 1  # the window (not the default 16) + the one consumed
+    rest = [r async for r in results]
+    assert len(rest) == 99 and run.report.succeeded == 100
+
+
+async def test_run_bulk_takes_no_item_of_a_sync_source_before_a_worker_is_free() -> None:
+    source = CountedSource(100)
+    gate = asyncio.Event()
 
     async def fn(item: int) -> int:
         await gate.wait()
         return item
 
-    run = run_bulk(source(), fn, concurrency=2, window=5)
+    run = run_bulk(iter(source), fn, concurrency=2, window=5)
     consumer = asyncio.create_task(run.run())
     for _ in range(20):
         await asyncio.sleep(0)
-    assert taken == 5  # the window, not the default max(2 × 2, 16)
+    assert source.taken == 2  # the workers read the source themselves: nothing waits in a queue
     gate.set()
     report = await asyncio.wait_for(consumer, 5)
     assert report.succeeded == 100

@@ -15,8 +15,8 @@ from aiodji.retry import (
     RetryBudget,
     RetryPolicy,
     backoff,
+    decide,
     parse_retry_after,
-    retry_delay,
     should_retry,
 )
 
@@ -60,8 +60,18 @@ def test_backoff_doubles_with_bounded_jitter_and_cap() -> None:
 
 def test_retry_after_wins_up_to_its_cap() -> None:
     policy = RetryPolicy(retry_after_max=10)
-    assert retry_delay(0, policy, retry_after=3.0) == 3.0
-    assert retry_delay(0, policy, retry_after=30.0) <= policy.backoff_base
+    rate_limited = {"retries": 0, "waits": 0, "budget_left": True, "rate_limited": True}
+    assert decide("PUT", Failure.STATUS, policy, retry_after=3.0, **rate_limited).delay == 3.0
+    assert not decide("PUT", Failure.STATUS, policy, retry_after=30.0, **rate_limited).retry
+
+
+def test_other_failures_back_off() -> None:
+    # only a rate-limited reply carries Retry-After (aiodji.envelope): the rest back off
+    policy = RetryPolicy(backoff_base=0.5)
+    decision = decide(
+        "GET", Failure.STATUS, policy, retries=0, waits=0, budget_left=True, status=503
+    )
+    assert decision.retry and decision.spends and 0.375 <= decision.delay <= 0.5
 
 
 @pytest.mark.parametrize(

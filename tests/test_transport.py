@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -415,3 +416,37 @@ def test_a_number_timeout_bounds_the_whole_attempt() -> None:
     assert dji.config.timeouts == aiodji.Timeouts(connect=3.0, read=3.0, total=3.0)
     view = dji.with_options(timeout=20)
     assert view._options.timeouts.total == 20.0
+
+
+async def test_queued_calls_hold_no_built_request_and_a_bad_body_fails_at_once(
+    serve: Any,
+) -> None:
+    # a gather of many calls waits in the limiter; each call's headers, URL and record are
+    # built once it is admitted, so waiting calls leave fewer live objects for the GC to walk
+    import gc
+
+    from aiodji.transport import _Call
+
+    release, both_in = asyncio.Event(), asyncio.Event()
+    ids: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        ids.append(request.headers["X-Request-Id"])
+        if len(ids) == 2:
+            both_in.set()
+        await release.wait()
+        return envelope()
+
+    url = await serve(handler)
+    port = int(url.rsplit(":", 1)[1])
+    async with client(url, max_connections=2) as dji:
+        calls = [asyncio.ensure_future(dji.request("PUT", "x", json={"n": i})) for i in range(40)]
+        await asyncio.wait_for(both_in.wait(), 10)
+        gc.collect()  # earlier tests' calls: gone or at least not to this server
+        built = sum(isinstance(o, _Call) and o.url.port == port for o in gc.get_objects())
+        with pytest.raises(aiodji.InvalidArgumentError, match="not JSON-serializable"):
+            await dji.request("PUT", "x", json={"n": object()})  # not queued behind the 40
+        release.set()
+        await asyncio.gather(*calls)
+    assert built == 2 and dji.limiter_stats.admitted == 40
+    assert len(set(ids)) == 40 and all(uuid.UUID(i).version == 4 for i in ids)

@@ -39,6 +39,20 @@ def test_with_options_rejects_what_the_client_rejects(settings: dict[str, Any]) 
         dji.with_options(**settings)
 
 
+@pytest.mark.parametrize("field", ["budget_ratio", "budget_reserve"])
+def test_with_options_rejects_a_retry_budget_it_cannot_apply(field: str) -> None:
+    # the budget is the Client's (shared by every view): a view's own would be ignored
+    dji = aiodji.Client(token="t", base_url="http://127.0.0.1:9")
+    with pytest.raises(aiodji.ConfigError, match=f"retry.{field} is Client-wide"):
+        dji.with_options(retry=aiodji.RetryPolicy(**{field: 0.0}))
+    own = aiodji.RetryPolicy(budget_ratio=0.5, budget_reserve=5.0)
+    client = aiodji.Client(token="t", base_url="http://127.0.0.1:9", retry=own)
+    view = client.with_options(
+        retry=aiodji.RetryPolicy(max_retries=5, budget_ratio=0.5, budget_reserve=5.0)
+    )
+    assert view._options.retry.max_retries == 5 and client.with_options(max_retries=1)
+
+
 def test_with_options_keeps_good_settings() -> None:
     dji = aiodji.Client(token="t", base_url="http://127.0.0.1:9")
     view = dji.with_options(timeout=aiodji.Timeouts(connect=1, read=2), max_retries=0)

@@ -262,18 +262,20 @@ class BulkRun(Generic[T, R]):
     def __aiter__(self) -> BulkRun[T, R]:
         return self
 
-    async def __anext__(self) -> ItemResult[T, R]:
-        if self._gen is None:
+    def __anext__(self) -> Awaitable[ItemResult[T, R]]:
+        # the stream's own awaitable, not a coroutine around it: one frame fewer per item
+        gen = self._gen
+        if gen is None:
             if self._started:
                 raise RuntimeError("a BulkRun can be iterated only once")
             self._started = True
-            self._gen = self._stream()
+            gen = self._gen = self._stream()
             # A consumer cancelled while it is not awaiting us (or one that just stops
             # iterating) must not leave workers running: settle the run when it ends.
             self._consumer = asyncio.current_task()
             if self._consumer is not None:
                 self._consumer.add_done_callback(self._on_consumer_done)
-        return await self._gen.__anext__()
+        return gen.__anext__()
 
     async def aclose(self) -> None:
         """Cancel what is still running (in-flight items end ``unknown``)."""
@@ -318,7 +320,13 @@ class BulkRun(Generic[T, R]):
             aiter(self._items) if isinstance(self._items, AsyncIterable) else iter(self._items)
         )
         self._workers_left = self._concurrency
-        self._feeder = asyncio.create_task(self._feed(), name="aiodji-bulk-feeder")
+        # an async source is read by one feeder task into the work queue (an async generator
+        # cannot be awaited by two workers at once); a sync one by the workers themselves
+        self._feeder = (
+            asyncio.create_task(self._feed(), name="aiodji-bulk-feeder")
+            if isinstance(self._iter, AsyncIterator)
+            else None
+        )
         self._workers = [
             asyncio.create_task(self._work_loop(), name=f"aiodji-bulk-worker-{i}")
             for i in range(self._concurrency)
@@ -384,25 +392,17 @@ class BulkRun(Generic[T, R]):
             self._stop("max_failures")
 
     async def _feed(self) -> None:
+        """The feeder of an async source: the work queue, one window slot per item."""
         try:
-            if isinstance(self._iter, AsyncIterator):
-                while True:
-                    await self._slots.acquire()
-                    try:
-                        item = await anext(self._iter)
-                    except StopAsyncIteration:
-                        self._slots.release()
-                        break
-                    self._put_work(item)
-            else:
-                while True:
-                    await self._slots.acquire()  # before next(): a taken item is never lost
-                    try:
-                        item = next(self._iter)
-                    except StopIteration:
-                        self._slots.release()
-                        break
-                    self._put_work(item)
+            while True:
+                await self._slots.acquire()  # before anext(): a taken item is never lost
+                try:
+                    item = await anext(self._iter)
+                except StopAsyncIteration:
+                    self._slots.release()
+                    break
+                self._work.put_nowait((self._taken, item))
+                self._taken += 1
         except Exception as exc:  # the source failed: stop, in-flight items finish
             self._source_error = exc
             self._stop("error")
@@ -410,13 +410,32 @@ class BulkRun(Generic[T, R]):
         for _ in range(self._concurrency):
             self._work.put_nowait(_Marker.END)
 
-    def _put_work(self, item: T) -> None:
-        self._work.put_nowait((self._taken, item))
+    async def _take(self) -> tuple[int, T] | _Marker:
+        """A worker's next item of a sync source, taken from it directly (no feeder task and
+        no queue between them: two task switches fewer per item)."""
+        if self._source_done:
+            return _Marker.END
+        await self._slots.acquire()  # before next(): a taken item is never lost
+        if self._source_done:  # the source ended while this worker waited for the window
+            self._slots.release()
+            return _Marker.END
+        try:
+            item = next(self._iter)
+        except Exception as exc:
+            self._source_done = True
+            self._slots.release()
+            if not isinstance(exc, StopIteration):  # the source failed: in-flight items finish
+                self._source_error = exc
+                self._stop("error")
+            return _Marker.END
+        index = self._taken
         self._taken += 1
+        return index, item
 
     async def _work_loop(self) -> None:
+        take = self._take if self._feeder is None else self._work.get
         while True:
-            job = await self._work.get()
+            job = await take()
             if job is _Marker.END:
                 break
             assert isinstance(job, tuple)
@@ -456,7 +475,7 @@ class BulkRun(Generic[T, R]):
             self._out.put_nowait(_Marker.END)
 
     def _cancel_tasks(self) -> list[asyncio.Task[None]]:
-        tasks = [self._feeder, *self._workers]
+        tasks = [*self._workers] if self._feeder is None else [self._feeder, *self._workers]
         for task in tasks:
             task.cancel()
         return tasks

@@ -41,13 +41,16 @@ class FencedLimiter(RedisLimiter):
 
     check: Callable[[], None]
 
-    async def __aenter__(self) -> float:
+    def admit_now(self) -> float | None:
+        return None  # every admission goes through admit(), where the lease is checked
+
+    async def admit(self) -> float:
         self.check()
-        sent_at = await super().__aenter__()
+        sent_at = await super().admit()
         try:
             self.check()  # the wait for the budget may have outlasted the lease
         except BaseException:
-            await super().__aexit__(None, None, None)
+            self.release()
             raise
         return sent_at
 
