@@ -21,7 +21,7 @@ from rich.table import Table
 
 import aiodji
 from aiodji.bulk import DEFAULT_CONCURRENCY, ItemResult
-from aiodji.cli._common import make_progress, stdout
+from aiodji.cli.printing import make_progress, stdout
 from aiodji.fleet import FleetReport
 from aiodji.sim import Simulator
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import aiodji
-from aiodji.cli._common import default_journal
+from aiodji.cli.running import default_journal
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,8 +16,10 @@ from aiodji.controller.service import METRICS_EXTRA, ServiceOptions, run_service
 from aiodji.crash import report_internal_error
 from aiodji.fleet import Desired
 
-from ._common import EXIT_FAILED, EXIT_USAGE, Settings, emit_json, fail, run_async, stderr, stdout
-from .exits import ExitCode
+from .exits import EXIT_FAILED, EXIT_USAGE, ExitCode
+from .printing import emit_json, fail, stderr, stdout
+from .running import run_async
+from .settings import Settings
 
 __all__ = ["controller", "converters_diff"]
 

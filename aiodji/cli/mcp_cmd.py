@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ._common import Settings, run_async
+from .running import run_async
+from .settings import Settings
 
 __all__ = ["mcp", "register"]
 

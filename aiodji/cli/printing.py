@@ -23,8 +23,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from aiodji.bulk import BulkReport, ItemResult
-from aiodji.fleet import Change
+from aiodji.bulk import BulkReport
 
 from .exits import EXIT_FAILED, ExitCode, exit_code_for
 from .output import JSON_OPTIONS, render_rows
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
 __all__ = [
     "emit_json",
     "fail",
-    "item_record",
     "make_progress",
     "print_report",
     "print_table",
@@ -83,23 +81,6 @@ def _wide_tables() -> bool:
     """``--wide`` of the command running (the root context holds the global options)."""
     ctx = click.get_current_context(silent=True)
     return bool(getattr(ctx.find_root().obj, "wide", False)) if ctx is not None else False
-
-
-def item_record(result: ItemResult[Change, Any]) -> dict[str, Any]:
-    """One bulk result as a JSON object (no token, no push URL)."""
-    change = result.item
-    return {
-        "type": "result",
-        "action": str(change.kind),
-        "project_uuid": change.project_uuid,
-        "project": change.project_name,
-        "converter_id": getattr(result.value, "converter_id", None) or change.converter_id,
-        "converter_name": change.converter_name,
-        "state": result.state.value,
-        "ok": result.ok,
-        "attempts": result.attempts,
-        "error": None if result.error is None else f"{type(result.error).__name__}: {result.error}",
-    }
 
 
 class _RateColumn(ProgressColumn):

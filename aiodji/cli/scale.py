@@ -17,19 +17,10 @@ from typing import Any
 
 import click
 
-from ._common import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_USAGE,
-    Settings,
-    emit_json,
-    fail,
-    make_progress,
-    run_async,
-    stderr,
-    stdout,
-)
-from .exits import ExitCode, NothingMatched
+from .exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, ExitCode, NothingMatched
+from .printing import emit_json, fail, make_progress, stderr, stdout
+from .running import run_async
+from .settings import Settings
 
 __all__ = ["apply_on_queue", "runs", "worker"]
 
