@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
-from aiodji.bulk import ItemResult, ItemState
+from aiodji.bulk import DEFAULT_CONCURRENCY, ItemResult, ItemState
 from aiodji.errors import DJIError
 from aiodji.fleet.desired import Desired
 from aiodji.fleet.plan import Change, Plan, make_plan, projects_to_list
@@ -114,7 +114,7 @@ class Reconciler:
         jitter: float = 0.1,
         full_relist_every: int = 10,
         journal: str | os.PathLike[str] | None = None,
-        concurrency: int = 32,
+        concurrency: int = DEFAULT_CONCURRENCY,
         backoff: ItemBackoff | None = None,
         observer: CycleObserver | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -406,7 +406,7 @@ async def reconcile(
     journal: str | os.PathLike[str] | None = None,
     full_relist_every: int = 10,
     jitter: float = 0.1,
-    concurrency: int = 32,
+    concurrency: int = DEFAULT_CONCURRENCY,
     observer: CycleObserver | None = None,
 ) -> ReconcileStats:
     """``dji.fleet.reconcile(...)``: run a :class:`Reconciler` until ``stop`` is set (or one

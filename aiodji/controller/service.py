@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 import aiodji
+from aiodji.bulk import DEFAULT_CONCURRENCY
 from aiodji.errors import APIConnectionError, InvalidArgumentError
 
 from .leader import DEFAULT_KEY, LeaderElector, LeaseTiming
@@ -41,7 +42,7 @@ class ServiceOptions:
     once: bool = False
     full_relist_every: int = 10
     journal: Path | None = None
-    concurrency: int = 32
+    concurrency: int = DEFAULT_CONCURRENCY
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     leader_url: str | None = None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from aiodji._args import require_bool
-from aiodji.bulk import BulkReport, ItemResult, ItemState, run_bulk
+from aiodji.bulk import DEFAULT_CONCURRENCY, BulkReport, ItemResult, ItemState, run_bulk
 from aiodji.codes import CONVERTER_GONE_CODES, DUPLICATE_NAME_CODE
 from aiodji.errors import (
     APIBusinessError,
@@ -195,7 +195,7 @@ class Fleet:
         *,
         journal: str | os.PathLike[str] | None = None,
         resume: str | os.PathLike[str] | None = None,
-        concurrency: int = 32,
+        concurrency: int = DEFAULT_CONCURRENCY,
         max_failures: int | float | None = None,
         progress: ProgressCallback | None = None,
         stop: asyncio.Event | None = None,
@@ -395,7 +395,7 @@ class Fleet:
         journal: str | os.PathLike[str] | None = None,
         full_relist_every: int = 10,
         jitter: float = 0.1,
-        concurrency: int = 32,
+        concurrency: int = DEFAULT_CONCURRENCY,
         observer: CycleObserver | None = None,
     ) -> ReconcileStats:
         """Keep the converters in ``desired`` (a :class:`Desired`, or a TOML file re-read when
@@ -429,7 +429,7 @@ class Fleet:
         devices: str | Sequence[str] | None = None,
         cameras: str | Sequence[str] | None = None,
         names: str | Sequence[str] | None = None,
-        concurrency: int = 32,
+        concurrency: int = DEFAULT_CONCURRENCY,
         max_failures: int | float | None = None,
         journal: str | os.PathLike[str] | None = None,
         resume: str | os.PathLike[str] | None = None,
