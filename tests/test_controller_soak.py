@@ -6,8 +6,10 @@ SIGTERM ends it with 0. Bounded: about 5 s of faults, 30 s at most to converge."
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,20 +38,31 @@ enabled = false
 """
 
 
-def broken_files(path: Path) -> list[tuple[str, object]]:
-    """(name, a function that breaks ``path``)."""
+def broken_files(path: Path) -> list[tuple[str, Callable[[], object]]]:
+    """(name, a function that breaks ``path``), one per phase, in an order where every change
+    of the file is one atomic step: the controller must never catch a half-made state (an empty
+    file while it is written, a missing one between a delete and a create), which would be one
+    more, real, rejection."""
 
-    def write_bytes(data: bytes) -> object:
-        return lambda: (clear(path), path.write_bytes(data))
+    def write_bytes(data: bytes) -> Callable[[], object]:
+        return lambda: put(path, data)
 
     return [
         ("utf16", write_bytes(GOOD.encode("utf-16-le"))),  # no BOM: refused
         ("random", write_bytes(bytes(range(256)) * 8)),
         ("bom", write_bytes(b"\xef\xbb\xbf[[converters]\n")),
-        ("directory", lambda: (clear(path), path.mkdir())),
-        ("deleted", lambda: clear(path)),
         ("invalid-toml", write_bytes(b"[[converters]\nprojects =\n")),
+        ("deleted", lambda: clear(path)),
+        ("directory", lambda: path.mkdir()),
+        ("deleted-again", lambda: clear(path)),
     ]
+
+
+def put(path: Path, data: bytes) -> None:
+    """Replace the file in one step (write beside it, then rename over it)."""
+    part = path.with_name(path.name + ".part")
+    part.write_bytes(data)
+    os.replace(part, path)
 
 
 def clear(path: Path) -> None:
@@ -110,8 +123,7 @@ async def test_soak_broken_files_and_broken_replies_never_end_the_controller(
             assert await until(lambda n=cycles: cycles_done(ctl) > n + 1, 10), faults
             assert ctl.running, f"ended during {name} / {faults}"
         sim.faults.reset()
-        clear(path)
-        path.write_text(GOOD)
+        put(path, GOOD.encode())
 
         async def good_again() -> bool:
             status, _ = await get(base + "/readyz")

@@ -110,7 +110,7 @@ async def test_three_processes_share_one_budget_with_and_without_redis(
     async with sim:
         procs = await asyncio.to_thread(_start, sim, redis_server)
         try:
-            marks = []
+            marks: list[tuple[float, int, int]] = []
 
             async def mark_at(t: float) -> None:
                 await asyncio.sleep(max(0.0, t - (time.monotonic() - start)))
@@ -124,7 +124,7 @@ async def test_three_processes_share_one_budget_with_and_without_redis(
             await mark_at(13.0)
             await asyncio.to_thread(redis_server.stop)
             await mark_at(14.0)  # every process has noticed (one failed reservation)
-            await mark_at(17.0)
+            await mark_at(20.0)  # 6 s without Redis: enough replies that one burst is not 5 %
         finally:
             await asyncio.to_thread(_stop, procs)
     shared, alone = _between(marks[0], marks[1]), _between(marks[2], marks[3])
