@@ -266,10 +266,18 @@ async def test_sigkill_mid_shard_is_redelivered_without_duplicates(
         assert_desired(sim, desired)
 
 
+def _working(records: list[dict[str, Any]]) -> bool:
+    """Both workers started and a shard taken."""
+    started = sum(r["message"].startswith("worker started") for r in records)
+    return started == 2 and any(" taken (fencing token " in r["message"] for r in records)
+
+
 async def test_redis_restart_mid_run_completes(tmp_path: Path) -> None:
     redis = RedisServer(persist_dir=str(tmp_path))  # the queue must survive the restart
     redis.start()
-    pool = Workers(redis.url, "")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    pool = Workers(redis.url, "", logs=logs)
     try:
         async with make_sim() as sim:
             sim.faults.latency = 0.05
@@ -278,12 +286,16 @@ async def test_redis_restart_mid_run_completes(tmp_path: Path) -> None:
             pool.start()
             desired = creates(sim, 12)
             run = await enqueue(sim, redis.url, desired)
-            await asyncio.sleep(0.5)
+            # both workers up and working first: one still starting would meet "nothing
+            # listening" and exit 7 by design (docs/how-to/scale-out.md); a running one waits
+            # the restart out. A shard takes about 0.8 s: the restart falls inside it
+            records = await wait_for_logs(logs.glob("worker-*.log"), _working)
+            assert _working(records), records
             await asyncio.to_thread(redis.restart)
             states = await run_to_end(redis.url, run.run_id, run.total)
             assert len(states) == run.total and set(states.values()) == {"succeeded"}
             assert_desired(sim, desired)
-            assert all(p.poll() is None for p in pool.procs)  # nothing crashed
+            assert [p.poll() for p in pool.procs] == [None] * len(pool.procs)  # nothing crashed
     finally:
         pool.stop()
         redis.stop()
