@@ -24,6 +24,7 @@ from aiodji.bulk import DEFAULT_CONCURRENCY, ItemResult
 from aiodji.cli.printing import make_progress, stdout
 from aiodji.fleet import FleetReport
 from aiodji.sim import Simulator
+from aiodji.sim.options import count, positive_count, rate
 
 
 async def _set_all(
@@ -109,13 +110,15 @@ async def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m aiodji.demo", description=__doc__)
-    parser.add_argument("--projects", type=int, default=20)
-    parser.add_argument("--docks", type=int, default=10, help="docks per project")
-    parser.add_argument("--converters", type=int, default=20, help="converters per project")
-    parser.add_argument("--converter-limit", type=int, default=1000)
-    parser.add_argument("--server-rate", type=float, default=400.0, help="simulator req/s limit")
-    parser.add_argument("--rate", type=float, default=380.0, help="aiodji req/s")
-    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="bulk workers")
+    parser.add_argument("--projects", type=count, default=20)
+    parser.add_argument("--docks", type=count, default=10, help="docks per project")
+    parser.add_argument("--converters", type=count, default=20, help="converters per project")
+    parser.add_argument("--converter-limit", type=count, default=1000)
+    parser.add_argument("--server-rate", type=rate, default=400.0, help="simulator req/s limit")
+    parser.add_argument("--rate", type=rate, default=380.0, help="aiodji req/s")
+    parser.add_argument(
+        "--concurrency", type=positive_count, default=DEFAULT_CONCURRENCY, help="bulk workers"
+    )
     args = parser.parse_args(argv)
     return asyncio.run(run(args))
 

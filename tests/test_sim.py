@@ -513,6 +513,37 @@ def test_sim_cli_parses_the_rate_flags() -> None:
         build_parser().parse_args(["--rate-schedule", "fast"])
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--projects", "-3"],
+        ["--projects", "1.5"],
+        ["--docks-per-project", "-1"],
+        ["--converter-limit", "-20"],
+        ["--port", "70000"],
+        ["--port", "-1"],
+        ["--rate-limit", "nan"],
+        ["--rate-limit", "0"],
+        ["--rate-burst", "inf"],
+        ["--project-rate-limit", "-5"],
+        ["--tenant-share", "1.5"],
+        ["--noise-rate", "nan"],
+        ["--rate-schedule", "0:nan"],
+        ["--rate-schedule", "inf:40"],
+    ],
+)
+def test_sim_cli_refuses_numbers_out_of_range(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aiodji.sim.__main__ import build_parser
+
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("python -m aiodji.sim: error: argument " + argv[0]), err
+
+
 # ---- faults ---------------------------------------------------------------------------------
 
 

@@ -307,7 +307,11 @@ def converters_export(settings: Settings, /, reveal_secrets: bool, **selection: 
 )
 @click.option("--url", required=True, help="Push target, rtmp://host/app/stream.")
 @click.option("--enable", is_flag=True, help="Enable it once created.")
-@click.option("--converter-limit", type=int, help="Organization converter quota (default 20).")
+@click.option(
+    "--converter-limit",
+    type=click.IntRange(min=0),
+    help="Organization converter quota (default 20).",
+)
 @click.option("--dry-run", is_flag=True, help="Show the plan, change nothing.")
 @pass_settings
 def converters_create(settings: Settings, /, **opts: Any) -> None:

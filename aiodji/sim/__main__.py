@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
+import math
 import sys
 from collections.abc import Sequence
 
+from .options import count, port, rate, share
 from .routes import AREA_NAMES
 from .server import Simulator
 
@@ -28,7 +30,7 @@ def parse_schedule(value: str) -> list[tuple[float, float]]:
         steps = [tuple(float(x) for x in part.split(":")) for part in value.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a schedule: {value!r}") from None
-    if not steps or any(len(s) != 2 or s[1] <= 0 for s in steps):
+    if not steps or any(len(s) != 2 or not all(map(math.isfinite, s)) or s[1] <= 0 for s in steps):
         raise argparse.ArgumentTypeError(f"not a schedule (T:R,...): {value!r}")
     return [(s[0], s[1]) for s in steps]
 
@@ -50,16 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="In-memory FlightHub 2 OpenAPI simulator (local test server).",
     )
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8080, help="port (0 = any free port)")
+    p.add_argument("--port", type=port, default=8080, help="port (0 = any free port)")
     p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
-    p.add_argument("--projects", type=int, default=3)
-    p.add_argument("--docks-per-project", type=int, default=2)
-    p.add_argument("--converters-per-project", type=int, default=2)
+    p.add_argument("--projects", type=count, default=3)
+    p.add_argument("--docks-per-project", type=count, default=2)
+    p.add_argument("--converters-per-project", type=count, default=2)
     p.add_argument(
-        "--converter-limit", type=int, default=20, help="converters per organization (default 20)"
+        "--converter-limit", type=count, default=20, help="converters per organization (default 20)"
     )
-    p.add_argument("--rate-limit", type=float, default=None, help="requests/s (default: off)")
-    p.add_argument("--rate-burst", type=float, default=None, help="bucket size (max(1, rate/10))")
+    p.add_argument("--rate-limit", type=rate, default=None, help="requests/s (default: off)")
+    p.add_argument("--rate-burst", type=rate, default=None, help="bucket size (max(1, rate/10))")
     p.add_argument(
         "--rate-limit-style",
         choices=("http", "business"),
@@ -75,14 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--tenant-share",
-        type=float,
+        type=share,
         default=0.0,
         help="share of the bucket another tenant consumes (0..1)",
     )
     p.add_argument(
-        "--project-rate-limit", type=float, default=None, help="req/s per project (default: off)"
+        "--project-rate-limit", type=rate, default=None, help="req/s per project (default: off)"
     )
-    p.add_argument("--project-rate-burst", type=float, default=None)
+    p.add_argument("--project-rate-burst", type=rate, default=None)
     p.add_argument(
         "--retry-after",
         choices=("seconds", "none", "date"),
@@ -91,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--noise-rate",
-        type=float,
+        type=share,
         default=0.0,
         help="probability of random rate-limit noise per request (0..1)",
     )
