@@ -93,6 +93,16 @@ FIXED = [
     (re.compile(r"\b[Ii]ssue \d+'s "), "the "),
     (re.compile(r" of issue \d+\b"), ""),
 ]
+# what the old forms become: the script's own examples, run by tests/test_citations.py (a test
+# file cannot hold the old forms: the same test scans it for them)
+EXAMPLES = [
+    ("(API.md §6.2 and decisions 4-6)", f"({NOTES}#converters)"),
+    ("per API.md decision 5: up", f"per {NOTES}#converter-limit: up"),
+    ("ints (§13)", f"ints ({NOTES}#live)"),
+    ("(DESIGN rule 1's concern)", f"({DESIGN}#one-pool)"),
+    ("at apply (issue 14, defect 4)", "at apply"),
+    ('"""Issue 14 defects 1, 2: what shows', '"""What shows'),
+]
 ISSUE_LEAD = re.compile(r"\b[Ii]ssue \d+(?: defects? \d+(?:, \d+)*)?(?: \([^)]*\))?: (\S)")
 TEST_ID_SECTION = re.compile(r'"§\d+(?:\.\d+)* ')
 
